@@ -1,0 +1,38 @@
+"""seg-convert: labelme annotations to segmentation datasets, pixel-identical to
+labelme.
+
+The Python API is what the ``seg-convert`` command uses::
+
+    from seg_convert import labelme2voc, load_labels
+    report = labelme2voc(Path("in"), Path("out"), labels=load_labels("labels.txt"))
+"""
+
+from importlib.metadata import version
+
+from .colormap import voc_colormap
+from .convert import ConversionReport, FileResult, labelme2voc
+from .errors import (
+    AnnotationError,
+    ImageError,
+    LabelsError,
+    OutputError,
+    SegConvertError,
+)
+from .labels import LabelTable, load_labels
+
+__version__ = version("seg-convert")
+
+__all__ = [
+    "AnnotationError",
+    "ConversionReport",
+    "FileResult",
+    "ImageError",
+    "LabelTable",
+    "LabelsError",
+    "OutputError",
+    "SegConvertError",
+    "__version__",
+    "labelme2voc",
+    "load_labels",
+    "voc_colormap",
+]

@@ -1,0 +1,325 @@
+"""Reading labelme JSON files into frozen value objects.
+
+Files from every labelme version are accepted: 3.x files have no ``shape_type``
+(their shapes are polygons) and older ones may lack ``imageData``, ``imageHeight``
+or ``imageWidth``; keys we do not use are ignored. Everything a later step relies
+on is checked here, so a bad file fails with a message naming the shape before any
+output is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from .errors import AnnotationError, ImageError
+from .images import apply_exif_orientation, decode_image, to_rgb
+
+# How many points each shape type takes: (at least, at most or None).
+POINT_COUNTS: Mapping[str, tuple[int, int | None]] = {
+    "polygon": (3, None),
+    "rectangle": (2, 2),
+    "circle": (2, 2),
+    "line": (2, 2),
+    "linestrip": (2, None),
+    "point": (1, 1),
+    "oriented_rectangle": (4, 4),
+    "mask": (2, 2),
+}
+_POINT_COUNT_MEANING = {
+    "rectangle": "two opposite corners",
+    "circle": "the centre and a point on the rim",
+    "line": "its two ends",
+    "point": "one point",
+    "oriented_rectangle": "its four corners",
+    "mask": "the two corners of the mask's box",
+}
+
+Point = tuple[float, float]
+_LARGEST_COORDINATE = float(np.finfo(np.float64).max)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One labelme shape; ``mask`` is the (h, w) bool array of a ``mask`` shape."""
+
+    label: str
+    shape_type: str
+    points: tuple[Point, ...]
+    group_id: int | None = None
+    mask: npt.NDArray[np.bool_] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A labelme file: its shapes and where its image is.
+
+    ``image`` is the decoded ``imageData`` bytes, or the path of the image file.
+    """
+
+    path: Path
+    shapes: tuple[Shape, ...]
+    image: bytes | Path
+    declared_size: tuple[int | None, int | None]  # (imageWidth, imageHeight)
+
+
+def read_annotation(path: Path, *, max_image_pixels: int) -> Annotation:
+    """Parse and check a labelme JSON file (masks decoded, the image not yet)."""
+    raw = _load_json(path)
+    shapes_raw = raw.get("shapes")
+    if not isinstance(shapes_raw, list):
+        raise AnnotationError(
+            path, f"'shapes' must be a list, got {_json_type(shapes_raw)}"
+        )
+    shapes = tuple(
+        _parse_shape(path, index, item, max_image_pixels)
+        for index, item in enumerate(shapes_raw)
+    )
+    return Annotation(
+        path=path,
+        shapes=shapes,
+        image=_image_source(path, raw),
+        declared_size=(
+            _declared_dimension(path, raw, "imageWidth"),
+            _declared_dimension(path, raw, "imageHeight"),
+        ),
+    )
+
+
+def load_image(annotation: Annotation, *, max_image_pixels: int) -> Image.Image:
+    """Decode the annotation's image as labelme sees it, as RGB.
+
+    EXIF orientation is applied to image files but not to ``imageData``, which
+    labelme stores already upright. A size that disagrees with ``imageWidth`` /
+    ``imageHeight`` means the annotation was drawn on another image: an error.
+    """
+    source = annotation.image
+    what = "imageData" if isinstance(source, bytes) else f"image {source}"
+    image = decode_image(
+        source, max_pixels=max_image_pixels, owner=annotation.path, what=what
+    )
+    if not isinstance(source, bytes):
+        image = apply_exif_orientation(image)
+    for name, declared, actual in zip(
+        ("imageWidth", "imageHeight"), annotation.declared_size, image.size, strict=True
+    ):
+        if declared is not None and declared != actual:
+            raise ImageError(
+                annotation.path,
+                f"{name} is {declared} but {what} is {image.width}x{image.height}; "
+                "the annotation was made on a different image",
+            )
+    return to_rgb(image, owner=annotation.path)
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise AnnotationError(path, "is a directory, not a JSON file") from None
+    except OSError as error:
+        raise AnnotationError(path, f"cannot read: {error.strerror}") from None
+    try:
+        raw = json.loads(data)
+    except UnicodeDecodeError as error:
+        raise AnnotationError(
+            path, f"not UTF-8 text (byte {error.start}); labelme writes UTF-8"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise AnnotationError(
+            path,
+            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+        ) from None
+    except (ValueError, RecursionError) as error:  # e.g. a 5000-digit number
+        raise AnnotationError(path, f"not valid JSON: {error}") from None
+    if not isinstance(raw, dict):
+        raise AnnotationError(
+            path, f"a labelme file is a JSON object, got {_json_type(raw)}"
+        )
+    return raw
+
+
+def _parse_shape(path: Path, index: int, item: object, max_image_pixels: int) -> Shape:
+    where = f"shapes[{index}]"
+    if not isinstance(item, dict):
+        raise AnnotationError(
+            path, f"{where} must be an object, got {_json_type(item)}"
+        )
+    label = item.get("label")
+    if not isinstance(label, str):
+        raise AnnotationError(
+            path, f"{where}: 'label' must be a string, got {_json_type(label)}"
+        )
+    where = f"{where} (label {label!r})"
+    shape_type = item.get("shape_type")
+    if shape_type is None:  # labelme 3.x wrote no shape_type: all were polygons.
+        shape_type = "polygon"
+    if shape_type not in POINT_COUNTS:
+        known = ", ".join(POINT_COUNTS)
+        raise AnnotationError(
+            path, f"{where}: unknown shape_type {shape_type!r} (known: {known})"
+        )
+    points = _parse_points(path, where, item.get("points"))
+    least, most = POINT_COUNTS[shape_type]
+    if len(points) < least or (most is not None and len(points) > most):
+        wanted = (f"{least}" if least == most else f"at least {least}") + (
+            f" ({_POINT_COUNT_MEANING[shape_type]})" if least == most else ""
+        )
+        raise AnnotationError(
+            path,
+            f"{where}: a {shape_type} needs {wanted} points, got {len(points)}",
+        )
+    group_id = item.get("group_id")
+    if group_id is not None and (
+        not isinstance(group_id, int) or isinstance(group_id, bool)
+    ):
+        raise AnnotationError(
+            path,
+            f"{where}: 'group_id' must be an integer or null, "
+            f"got {_json_type(group_id)}",
+        )
+    mask = None
+    if shape_type == "mask":
+        mask = _parse_mask(path, where, item.get("mask"), points, max_image_pixels)
+    return Shape(
+        label=label,
+        shape_type=shape_type,
+        points=points,
+        group_id=group_id,
+        mask=mask,
+    )
+
+
+def _parse_points(path: Path, where: str, value: object) -> tuple[Point, ...]:
+    if not isinstance(value, list):
+        raise AnnotationError(
+            path, f"{where}: 'points' must be a list, got {_json_type(value)}"
+        )
+    points = []
+    for number, point in enumerate(value):
+        if not (
+            isinstance(point, list)
+            and len(point) == 2
+            and all(_is_finite_number(xy) for xy in point)
+        ):
+            raise AnnotationError(
+                path,
+                f"{where}: points[{number}] must be [x, y] with finite numbers, "
+                f"got {_short(point)}",
+            )
+        points.append((float(point[0]), float(point[1])))
+    return tuple(points)
+
+
+def _parse_mask(
+    path: Path,
+    where: str,
+    value: object,
+    points: tuple[Point, ...],
+    max_image_pixels: int,
+) -> npt.NDArray[np.bool_]:
+    if not isinstance(value, str):
+        raise AnnotationError(
+            path,
+            f"{where}: a mask shape needs 'mask', a base64 PNG, "
+            f"got {_json_type(value)}",
+        )
+    image = decode_image(
+        _b64decode(path, f"{where}: 'mask'", value),
+        max_pixels=max_image_pixels,
+        owner=path,
+        what=f"{where} mask",
+    )
+    mask = np.asarray(image)
+    if mask.ndim != 2:
+        raise AnnotationError(
+            path, f"{where}: mask must be a one-channel PNG, got mode {image.mode}"
+        )
+    (x1, y1), (x2, y2) = ((int(x), int(y)) for x, y in points)
+    box = (y2 - y1 + 1, x2 - x1 + 1)
+    if mask.shape != box:
+        raise AnnotationError(
+            path,
+            f"{where}: mask is {mask.shape[1]}x{mask.shape[0]} but its points "
+            f"span a box of {box[1]}x{box[0]} ({x1},{y1} to {x2},{y2})",
+        )
+    result = mask.astype(bool)
+    result.setflags(write=False)
+    return result
+
+
+def _image_source(path: Path, raw: dict[str, Any]) -> bytes | Path:
+    image_data = raw.get("imageData")
+    if image_data is not None:
+        if not isinstance(image_data, str):
+            raise AnnotationError(
+                path,
+                f"'imageData' must be a base64 string or null, "
+                f"got {_json_type(image_data)}",
+            )
+        return _b64decode(path, "'imageData'", image_data)
+    image_path = raw.get("imagePath")
+    if not isinstance(image_path, str) or not image_path:
+        raise AnnotationError(
+            path, "no image: 'imageData' is null and 'imagePath' is not a file name"
+        )
+    # labelme on Windows writes backslashes; the path is relative to the JSON.
+    relative = PureWindowsPath(image_path).as_posix()
+    candidate = path.parent / relative
+    if not candidate.exists():
+        # A dataset moved from another machine: the image lies beside the JSON.
+        beside = path.parent / PurePosixPath(relative).name
+        if beside.is_file():
+            return beside
+    return candidate
+
+
+def _declared_dimension(path: Path, raw: dict[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise AnnotationError(
+            path, f"'{key}' must be a positive integer, got {_short(value)}"
+        )
+    return value
+
+
+def _b64decode(path: Path, what: str, text: str) -> bytes:
+    try:
+        # Not strict, as labelme: some tools wrap base64 text in lines.
+        return base64.b64decode(text)
+    except (binascii.Error, ValueError):
+        raise AnnotationError(path, f"{what} is not valid base64") from None
+
+
+def _is_finite_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):  # JSON integers are unbounded; floats are not.
+        return abs(value) <= _LARGEST_COORDINATE
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"the number {_short(value)}"
+    return names.get(type(value), type(value).__name__)
+
+
+def _short(value: object) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."

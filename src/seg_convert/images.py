@@ -1,0 +1,114 @@
+"""Decoding annotation images safely and making them RGB the way labelme sees them.
+
+Images come from untrusted files, so decoding has our own pixel limit (checked on
+the header, before any pixel is decoded) instead of relying on Pillow's global
+``MAX_IMAGE_PIXELS``, which other libraries in the same process change (labelme
+sets it to ``None`` on import).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .errors import ImageError
+
+# 2**28 pixels, e.g. 16384 x 16384: as large as a label array (1 GiB of int32)
+# should get on an ordinary machine. Raise it with --max-image-pixels.
+DEFAULT_MAX_PIXELS = 1 << 28
+
+_EXIF_ORIENTATION_TAG = 0x0112
+_TRANSPOSE_FOR_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+# labelme applies EXIF orientation only to formats whose Pillow reader has EXIF
+# support of its own; we follow it so image sizes, and so label arrays, match.
+_FORMATS_WITH_ORIENTATION = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
+_SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+@contextlib.contextmanager
+def _pillow_limit_disabled() -> Iterator[None]:
+    # Our own limit is checked instead; Pillow's would either refuse images our
+    # limit allows or, when another library disabled it, check nothing.
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
+def decode_image(
+    source: bytes | Path, *, max_pixels: int, owner: Path, what: str = "image"
+) -> Image.Image:
+    """Decode an image fully, refusing more than ``max_pixels`` pixels.
+
+    Anything undecodable raises ImageError about ``owner``, the annotation file
+    the image belongs to, with ``what`` naming the image in the message.
+    """
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        with _pillow_limit_disabled():
+            image = Image.open(stream)
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageError(
+                owner,
+                f"{what} is {width}x{height} = {width * height:,} pixels, more than "
+                f"the limit of {max_pixels:,} (raise it with --max-image-pixels "
+                "if the image is genuine)",
+            )
+        if width == 0 or height == 0:
+            raise ImageError(owner, f"{what} is empty ({width}x{height} pixels)")
+        image.load()
+    except ImageError:
+        raise
+    except FileNotFoundError:
+        raise ImageError(owner, f"{what} not found") from None
+    except IsADirectoryError:
+        raise ImageError(owner, f"{what} is a directory, not an image") from None
+    except PermissionError:
+        raise ImageError(owner, f"{what} is not readable (permission denied)") from None
+    except Exception as error:  # Pillow's decoders raise many types on bad data.
+        raise ImageError(owner, f"cannot decode {what}: {error}") from None
+    return image
+
+
+def apply_exif_orientation(image: Image.Image) -> Image.Image:
+    """Turn the image upright as its EXIF orientation says, as labelme does."""
+    if image.format not in _FORMATS_WITH_ORIENTATION:
+        return image
+    if "exif" not in image.info and "Raw profile type exif" not in image.info:
+        return image
+    orientation = image.getexif().get(_EXIF_ORIENTATION_TAG)
+    method = _TRANSPOSE_FOR_ORIENTATION.get(orientation) if orientation else None
+    return image if method is None else image.transpose(method)
+
+
+def to_rgb(image: Image.Image, *, owner: Path) -> Image.Image:
+    """Return an RGB version: gray is repeated, alpha dropped, 16-bit scaled."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in _SIXTEEN_BIT_MODES:
+        values = np.asarray(image, dtype=np.int64).clip(0, 0xFFFF)
+        gray = ((values * 255 + 0x7FFF) // 0xFFFF).astype(np.uint8)
+        return Image.fromarray(gray).convert("RGB")
+    if image.mode == "F":
+        raise ImageError(
+            owner, "32-bit float images are not supported; save it as 8 or 16 bit"
+        )
+    if image.mode in ("P", "PA"):
+        image = image.convert("RGBA")
+    return image.convert("RGB")

@@ -1,0 +1,109 @@
+"""The class table: which label name gets which id.
+
+The table follows labelme's ``labels.txt`` convention: line 1 is ``__ignore__``
+(id -1, pixels a loss should skip), line 2 ``_background_`` (id 0), and every
+following line a class whose id is its position after that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from .errors import LabelsError
+
+IGNORE_NAME = "__ignore__"
+BACKGROUND_NAME = "_background_"
+IGNORE_ID = -1
+# Palette PNGs hold indices 0..255 and 255 is void (the ignore id), so class
+# ids 0..254 are all a table can have.
+MAX_CLASSES = 255
+
+
+@dataclass(frozen=True)
+class LabelTable:
+    """Class names in id order, from ``_background_`` (id 0) on."""
+
+    names: tuple[str, ...]
+    ids: Mapping[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ids = {IGNORE_NAME: IGNORE_ID}
+        ids.update((name, index) for index, name in enumerate(self.names))
+        object.__setattr__(self, "ids", MappingProxyType(ids))
+
+
+def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
+    """Check label entries and build the table.
+
+    ``where`` names the source in messages (a path or ``--labels``) and ``unit``
+    what one entry is called there (``line`` or ``item``).
+    """
+    names = [entry.strip() for entry in entries]
+    while names and not names[-1]:
+        names.pop()
+    if not names:
+        raise LabelsError(
+            where,
+            f"no labels; the first two {unit}s must be "
+            f"{IGNORE_NAME} and {BACKGROUND_NAME}",
+        )
+    for number, (expected, role) in enumerate(
+        ((IGNORE_NAME, "the ignore id -1"), (BACKGROUND_NAME, "id 0")), start=1
+    ):
+        got = names[number - 1] if len(names) >= number else None
+        if got != expected:
+            shown = "missing" if got is None else repr(got)
+            raise LabelsError(
+                f"{where}:{number}" if unit == "line" else where,
+                f"{unit} {number} is {shown}, must be {expected} ({role})",
+            )
+    first_seen: dict[str, int] = {}
+    for number, name in enumerate(names, start=1):
+        place = f"{where}:{number}" if unit == "line" else where
+        if not name:
+            raise LabelsError(place, f"{unit} {number} is an empty class name")
+        if name in first_seen:
+            raise LabelsError(
+                place,
+                f"{unit} {number} repeats {name!r} from {unit} "
+                f"{first_seen[name]}; each class must appear once",
+            )
+        first_seen[name] = number
+    classes = tuple(names[1:])
+    if len(classes) > MAX_CLASSES:
+        raise LabelsError(
+            where,
+            f"{len(classes)} classes from {BACKGROUND_NAME} on, but a palette PNG "
+            f"holds at most {MAX_CLASSES} (index 255 is void)",
+        )
+    return LabelTable(names=classes)
+
+
+def read_labels_file(path: Path) -> LabelTable:
+    """Read a labels file: UTF-8 (a BOM is fine), LF or CRLF, one name a line."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise LabelsError(
+            path, f"not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise LabelsError(path, f"cannot read: {error.strerror}") from None
+    return parse_labels(text.splitlines(), where=str(path), unit="line")
+
+
+def load_labels(spec: str) -> LabelTable:
+    """Take ``--labels`` as labelme does: a file path, or comma-separated names."""
+    path = Path(spec)
+    if path.is_file():
+        return read_labels_file(path)
+    if "," in spec:
+        return parse_labels(spec.split(","), where="--labels", unit="item")
+    raise LabelsError(
+        spec,
+        "no such labels file (give a file with one class per line, or "
+        f"comma-separated names such as {IGNORE_NAME},{BACKGROUND_NAME},cat)",
+    )

@@ -1,0 +1,96 @@
+"""Turning shapes into a label array, pixel for pixel as labelme does.
+
+labelme draws each shape with Pillow into a mask of its own and copies it into
+the label array. We make the very same Pillow drawing calls, but with the class id
+as the ink of one shared 32-bit canvas, which gives the same pixels without a
+full-size mask per shape. Later shapes paint over earlier ones; whatever falls
+outside the image is simply not drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw
+
+from .annotation import Shape
+from .errors import AnnotationError
+from .labels import LabelTable
+
+# labelme's drawing sizes for shapes with no area of their own.
+LINE_WIDTH = 10
+POINT_RADIUS = 5
+
+
+def class_ids(shapes: Sequence[Shape], labels: LabelTable, *, owner: Path) -> list[int]:
+    """The class id of every shape, or an error naming the first unknown label."""
+    ids = []
+    for index, shape in enumerate(shapes):
+        class_id = labels.ids.get(shape.label)
+        if class_id is None:
+            raise AnnotationError(
+                owner,
+                f"shapes[{index}] (label {shape.label!r}): label is not in the "
+                "labels file (add it there, or fix the annotation)",
+            )
+        ids.append(class_id)
+    return ids
+
+
+def rasterize(
+    shapes: Sequence[Shape], ids: Sequence[int], *, height: int, width: int
+) -> npt.NDArray[np.int32]:
+    """Paint ``shapes`` with their class ``ids`` into an (H, W) int32 array.
+
+    Pixels no shape covers are 0, the background id.
+    """
+    canvas = Image.new("I", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    for shape, class_id in zip(shapes, ids, strict=True):
+        _draw(canvas, draw, shape, class_id)
+    return np.asarray(canvas, dtype=np.int32)
+
+
+def _draw(
+    canvas: Image.Image, draw: ImageDraw.ImageDraw, shape: Shape, ink: int
+) -> None:
+    points = shape.points
+    kind = shape.shape_type
+    if kind in ("polygon", "oriented_rectangle"):
+        draw.polygon(points, fill=ink, outline=ink)
+    elif kind == "rectangle":
+        (x0, y0), (x1, y1) = points
+        box = ((min(x0, x1), min(y0, y1)), (max(x0, x1), max(y0, y1)))
+        draw.rectangle(box, fill=ink, outline=ink)
+    elif kind == "circle":
+        (cx, cy), (px, py) = points
+        # Written as labelme computes it, so the float radius matches exactly.
+        radius = math.sqrt((cx - px) ** 2 + (cy - py) ** 2)
+        box = ((cx - radius, cy - radius), (cx + radius, cy + radius))
+        draw.ellipse(box, fill=ink, outline=ink)
+    elif kind == "point":
+        ((cx, cy),) = points
+        box = (
+            (cx - POINT_RADIUS, cy - POINT_RADIUS),
+            (cx + POINT_RADIUS, cy + POINT_RADIUS),
+        )
+        draw.ellipse(box, fill=ink, outline=ink)
+    elif kind in ("line", "linestrip"):
+        draw.line(points, fill=ink, width=LINE_WIDTH)
+    elif kind == "mask":
+        _paint_mask(canvas, shape, ink)
+    else:  # The reader admits only the types above.
+        raise ValueError(f"unknown shape_type {kind!r}")
+
+
+def _paint_mask(canvas: Image.Image, shape: Shape, ink: int) -> None:
+    if shape.mask is None:
+        raise ValueError("a mask shape without its mask array")
+    # labelme truncates the box corners to int; the mask's top-left goes there.
+    (x1, y1), _ = ((int(x), int(y)) for x, y in shape.points)
+    stencil = Image.fromarray(shape.mask.astype(np.uint8) * 255)
+    canvas.paste(ink, (x1, y1, x1 + stencil.width, y1 + stencil.height), stencil)
