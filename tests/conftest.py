@@ -1,0 +1,117 @@
+"""Shared fixtures: small labelme files built in tmp_path, and the shared examples."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from seg_convert.labels import LabelTable
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_EXAMPLES = REPO.parent / "shared" / "labelme-examples"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED_EXAMPLES.is_dir(),
+    reason=f"labelme's example data is not at {SHARED_EXAMPLES} (../shared from "
+    "the repo root); these comparisons need it",
+)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def shape(
+    label: str, points: list[list[float]], shape_type: str = "polygon", **extra: Any
+) -> dict[str, Any]:
+    """A shape as labelme 5.x/6.x writes it."""
+    item: dict[str, Any] = {
+        "label": label,
+        "points": points,
+        "group_id": None,
+        "description": "",
+        "shape_type": shape_type,
+        "flags": {},
+        "mask": None,
+    }
+    item.update(extra)
+    return item
+
+
+def gradient_image(width: int = 64, height: int = 48) -> Image.Image:
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([x * 255 // width, y * 255 // height, (x + y) % 256], axis=-1)
+    return Image.fromarray(rgb.astype(np.uint8))
+
+
+WriteAnnotation = Callable[..., Path]
+
+
+@pytest.fixture
+def write_annotation(tmp_path: Path) -> WriteAnnotation:
+    """Write ``<name>.json`` (and its image) into ``tmp_path/in``; return the JSON path.
+
+    ``image`` defaults to a 64x48 RGB gradient saved as ``<name>.jpg`` beside the
+    JSON; ``embed=True`` puts it into imageData as PNG instead. ``**top`` overrides
+    top-level keys (e.g. ``imageHeight=1``).
+    """
+    folder = tmp_path / "in"
+
+    def write(
+        name: str = "sample",
+        shapes: list[dict[str, Any]] | None = None,
+        *,
+        image: Image.Image | None = None,
+        embed: bool = False,
+        image_name: str | None = None,
+        **top: Any,
+    ) -> Path:
+        folder.mkdir(exist_ok=True)
+        image = gradient_image() if image is None else image
+        image_name = image_name or f"{name}.{'png' if embed else 'jpg'}"
+        if embed:
+            image_data: str | None = b64(png_bytes(image))
+        else:
+            image_data = None
+            image.save(folder / image_name)
+        data: dict[str, Any] = {
+            "version": "5.8.0",
+            "flags": {},
+            "shapes": shapes if shapes is not None else [],
+            "imagePath": image_name,
+            "imageData": image_data,
+            "imageHeight": image.height,
+            "imageWidth": image.width,
+        }
+        data.update(top)
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def labels() -> LabelTable:
+    return LabelTable(names=("_background_", "cat", "dog", "行人"))
+
+
+@pytest.fixture
+def labels_file(tmp_path: Path) -> Path:
+    path = tmp_path / "labels.txt"
+    path.write_text("__ignore__\n_background_\ncat\ndog\n行人\n", "utf-8")
+    return path

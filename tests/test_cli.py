@@ -1,0 +1,330 @@
+"""The seg-convert command as a user runs it: exit codes, messages, output files."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner, Result
+from PIL import Image
+
+from seg_convert import __version__, voc
+from seg_convert.cli import cli
+
+from .conftest import REPO, WriteAnnotation, b64, png_bytes, shape
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+@pytest.fixture
+def three_files(write_annotation: WriteAnnotation, tmp_path: Path) -> Path:
+    """Three good files: polygons on a JPEG, a circle on an embedded PNG, a gray PNG."""
+    write_annotation(
+        "a",
+        [
+            shape("cat", [[2, 2], [40, 5], [20, 30]]),
+            shape("行人", [[5, 5], [9, 9]], "rectangle"),
+        ],
+    )
+    write_annotation("b", [shape("dog", [[30, 20], [40, 30]], "circle")], embed=True)
+    gray = Image.fromarray(
+        np.arange(48 * 64, dtype=np.uint32).reshape(48, 64).astype(np.uint8)
+    )
+    write_annotation(
+        "c",
+        [shape("__ignore__", [[1, 1], [60, 40]], "rectangle")],
+        image=gray,
+        image_name="c.png",
+    )
+    return tmp_path / "in"
+
+
+def test_converts_a_folder(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert result.stderr == f"converted 3 of 3 files into {out}\n"
+    for stem in "abc":
+        with Image.open(out / "JPEGImages" / f"{stem}.jpg") as image:
+            assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (64, 48))
+        label = np.load(out / "SegmentationClass" / f"{stem}.npy")
+        assert label.dtype == np.int32 and label.shape == (48, 64)
+        with Image.open(out / "SegmentationClassPNG" / f"{stem}.png") as png:
+            assert png.mode == "P"
+            np.testing.assert_array_equal(
+                np.asarray(png), np.where(label < 0, 255, label)
+            )
+        assert (out / "SegmentationClassVisualization" / f"{stem}.jpg").is_file()
+    assert set(np.unique(np.load(out / "SegmentationClass" / "a.npy"))) == {0, 1, 3}
+    assert set(np.unique(np.load(out / "SegmentationClass" / "b.npy"))) == {0, 2}
+    assert set(np.unique(np.load(out / "SegmentationClass" / "c.npy"))) == {0, -1}
+    assert (out / "class_names.txt").read_text(
+        "utf-8"
+    ) == "_background_\ncat\ndog\n行人\n"
+
+
+def test_noviz_writes_no_visualizations(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    result = run(
+        "labelme2voc", tmp_path / "in", out, "--labels", labels_file, "--noviz"
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / "SegmentationClassVisualization").exists()
+    assert len(list((out / "SegmentationClass").iterdir())) == 3
+
+
+def test_labels_as_comma_separated_text(three_files: Path, tmp_path: Path) -> None:
+    result = run(
+        "labelme2voc",
+        tmp_path / "in",
+        tmp_path / "out",
+        "--labels",
+        "__ignore__,_background_,cat,dog,行人",
+    )
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("not json", "not valid JSON: Expecting value at line 1 column 1"),
+        ("[]", "a labelme file is a JSON object, got a list"),
+    ],
+    ids=["not-json", "list"],
+)
+def test_a_bad_file_fails_alone(
+    three_files: Path, tmp_path: Path, labels_file: Path, content: str, expected: str
+) -> None:
+    bad = tmp_path / "in" / "bad.json"
+    bad.write_text(content)
+    out = tmp_path / "out"
+    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{bad}: {expected}\nconverted 3 of 4 files into {out}, 1 failed\n"
+    )
+    assert "Traceback" not in result.output
+    assert not list(out.rglob("bad.*"))
+    assert len(list((out / "SegmentationClass").iterdir())) == 3
+
+
+def test_unknown_label_names_file_shape_and_label(
+    write_annotation: WriteAnnotation, tmp_path: Path, labels_file: Path
+) -> None:
+    path = write_annotation(
+        "x", [shape("cat", [[1, 1], [5, 5]], "line"), shape("cow", [[3, 3]], "point")]
+    )
+    result = run(
+        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{path}: shapes[1] (label 'cow'): label is not in the labels file "
+        "(add it there, or fix the annotation)"
+    )
+
+
+def test_missing_image_is_one_line(
+    write_annotation: WriteAnnotation, tmp_path: Path, labels_file: Path
+) -> None:
+    path = write_annotation("x", [])
+    (tmp_path / "in" / "x.jpg").unlink()
+    result = run(
+        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"{path}: image {tmp_path / 'in' / 'x.jpg'} not found"
+    )
+
+
+def test_write_failure_leaves_no_partial_sample(
+    three_files: Path,
+    tmp_path: Path,
+    labels_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_write = voc._write_atomically
+
+    def disk_full_for_b(path: Path, data: bytes) -> None:
+        if path.stem == "b" and path.suffix == ".png":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_write(path, data)
+
+    monkeypatch.setattr(voc, "_write_atomically", disk_full_for_b)
+    out = tmp_path / "out"
+    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    assert result.exit_code == 1
+    png = out / "SegmentationClassPNG" / "b.png"
+    assert (
+        result.stderr.splitlines()[0] == f"{png}: cannot write: No space left on device"
+    )
+    assert not list(out.rglob("b.*"))
+    assert not list(out.rglob(".*.tmp"))
+    assert (out / "SegmentationClass" / "c.npy").is_file()
+
+
+@pytest.mark.parametrize(
+    ("labels_text", "message"),
+    [
+        (
+            "_background_\ncat\n",
+            "line 1 is '_background_', must be __ignore__ (the ignore id -1)",
+        ),
+        (
+            "__ignore__\n_background_\ncat\ncat\n",
+            "line 4 repeats 'cat' from line 3; each class must appear once",
+        ),
+    ],
+    ids=["no-ignore", "duplicate"],
+)
+def test_bad_labels_file_is_a_usage_error(
+    three_files: Path, tmp_path: Path, labels_text: str, message: str
+) -> None:
+    labels = tmp_path / "labels.txt"
+    labels.write_text(labels_text)
+    result = run("labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_labels_option_is_a_usage_error(
+    three_files: Path, tmp_path: Path
+) -> None:
+    result = run("labelme2voc", tmp_path / "in", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "Missing option '--labels'" in result.stderr
+
+
+def test_non_empty_output_is_refused_and_left_alone(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    assert result.exit_code == 2
+    assert f"{out}: already exists and is not empty" in result.stderr
+    assert [p.name for p in out.iterdir()] == ["precious.txt"]
+
+
+def test_empty_output_directory_is_used(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    (tmp_path / "out").mkdir()
+    result = run(
+        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_input_without_json_is_a_usage_error(tmp_path: Path, labels_file: Path) -> None:
+    (tmp_path / "in").mkdir()
+    result = run(
+        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
+    )
+    assert result.exit_code == 2
+    assert "no labelme files (*.json) here" in result.stderr
+
+
+def test_missing_input_dir_is_a_usage_error(tmp_path: Path, labels_file: Path) -> None:
+    result = run(
+        "labelme2voc", tmp_path / "nope", tmp_path / "out", "--labels", labels_file
+    )
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+
+
+def test_bad_font_is_a_usage_error(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    font = tmp_path / "font.ttf"
+    font.write_bytes(b"not a font")
+    result = run(
+        "labelme2voc",
+        tmp_path / "in",
+        tmp_path / "out",
+        "--labels",
+        labels_file,
+        "--font",
+        font,
+    )
+    assert result.exit_code == 2
+    assert f"{font}: not a usable font file" in result.stderr
+
+
+def test_version_and_help() -> None:
+    assert run("--version").stdout == f"seg-convert, version {__version__}\n"
+    help_text = run("labelme2voc", "--help").stdout
+    for option in ("--labels", "--noviz", "--font", "--max-image-pixels"):
+        assert option in help_text
+
+
+def test_python_dash_m_runs_without_leaking_files(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    """-W error turns any unclosed file of ours into a failure."""
+    out = tmp_path / "out"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "dev",
+            "-W",
+            "error",
+            "-m",
+            "seg_convert",
+            "labelme2voc",
+            str(tmp_path / "in"),
+            str(out),
+            "--labels",
+            str(labels_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == f"converted 3 of 3 files into {out}\n"
+
+
+def test_embedded_mask_shape_end_to_end(
+    write_annotation: WriteAnnotation, tmp_path: Path, labels_file: Path
+) -> None:
+    stencil = np.zeros((5, 4), dtype=np.uint8)
+    stencil[1:4, 1:3] = 255
+    mask = b64(png_bytes(Image.fromarray(stencil)))
+    write_annotation(
+        "m", [shape("dog", [[10.7, 20.2], [13.9, 24.5]], "mask", mask=mask)]
+    )
+    out = tmp_path / "out"
+    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    assert result.exit_code == 0, result.output
+    label = np.load(out / "SegmentationClass" / "m.npy")
+    expected = np.zeros((48, 64), np.int32)
+    expected[20:25, 10:14] = np.where(stencil > 0, 2, 0)
+    np.testing.assert_array_equal(label, expected)
+
+
+def test_readme_example_command_converts_examples(tmp_path: Path) -> None:
+    examples = REPO / "examples" / "street"
+    result = run(
+        "labelme2voc", examples, tmp_path / "out", "--labels", REPO / "labels.txt"
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out" / "SegmentationClass").glob("*.npy"))) == len(
+        list(examples.glob("*.json"))
+    )

@@ -1,0 +1,58 @@
+"""Writing the dataset: palette PNGs round-trip, and files are whole or absent."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+
+from seg_convert import voc
+from seg_convert.errors import OutputError
+from seg_convert.labels import LabelTable
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    arrays(
+        np.int32,
+        st.tuples(st.integers(1, 40), st.integers(1, 40)),
+        elements=st.integers(-1, 254),
+    )
+)
+def test_label_png_round_trips(label: np.ndarray) -> None:
+    with Image.open(io.BytesIO(voc.label_png(label))) as png:
+        assert png.mode == "P"
+        indices = np.asarray(png).astype(np.int32)
+    np.testing.assert_array_equal(np.where(indices == 255, -1, indices), label)
+
+
+def test_prepare_output_refuses_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.write_text("")
+    with pytest.raises(OutputError, match="exists and is not a directory"):
+        voc.prepare_output(target, visualize=True)
+
+
+def test_write_sample_writes_each_file_atomically(tmp_path: Path) -> None:
+    voc.prepare_output(tmp_path, visualize=False)
+    label = np.zeros((3, 4), np.int32)
+    image = Image.new("RGB", (4, 3))
+    paths = voc.write_sample(tmp_path, voc.Sample("s", image, label))
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "JPEGImages/s.jpg",
+        "SegmentationClass/s.npy",
+        "SegmentationClassPNG/s.png",
+    ]
+    assert not list(tmp_path.rglob("*.tmp"))
+    np.testing.assert_array_equal(np.load(paths[1]), label)
+
+
+def test_class_names_file(tmp_path: Path) -> None:
+    path = voc.write_class_names(tmp_path, LabelTable(("_background_", "行人")))
+    assert path.read_bytes() == "_background_\n行人\n".encode()
