@@ -51,12 +51,12 @@ def _draw_legend(
     # Sized to the image so the legend is legible on phone photos and thumbnails
     # alike, shrunk if all the rows would not fit.
     margin = max(2, min(canvas.size) // 100)
-    size = max(10, min(40, min(canvas.size) // 28))
+    size = max(12, min(40, min(canvas.size) // 22))
     size = max(6, min(size, (canvas.height - 2 * margin) * 10 // (13 * len(entries))))
     font = load_font(font_source, size)
     row = size * 13 // 10
     swatch = size
-    text_width = max(int(font.getlength(name)) for name, _ in entries)
+    text_width = max(int(font.getbbox(name)[2]) for name, _ in entries)
     width = margin + swatch + margin + text_width + margin
     height = margin + row * len(entries) + margin
     left = max(0, canvas.width - width - margin)
