@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .errors import AnnotationError, ImageError
+from .errors import AnnotationError, ImageError, undecodable_line
 from .images import apply_exif_orientation, decode_image, to_rgb
 
 # How many points each shape type takes: (at least, at most or None).
@@ -37,12 +37,12 @@ POINT_COUNTS: Mapping[str, tuple[int, int | None]] = {
     "mask": (2, 2),
 }
 _POINT_COUNT_MEANING = {
-    "rectangle": "two opposite corners",
-    "circle": "the centre and a point on the rim",
-    "line": "its two ends",
-    "point": "one point",
-    "oriented_rectangle": "its four corners",
-    "mask": "the two corners of the mask's box",
+    "rectangle": "2 points (two opposite corners)",
+    "circle": "2 points (the centre and a point on the rim)",
+    "line": "2 points (its two ends)",
+    "point": "1 point",
+    "oriented_rectangle": "4 points (its four corners)",
+    "mask": "2 points (the two corners of the mask's box)",
 }
 
 Point = tuple[float, float]
@@ -133,7 +133,9 @@ def _load_json(path: Path) -> dict[str, Any]:
         raw = json.loads(data)
     except UnicodeDecodeError as error:
         raise AnnotationError(
-            path, f"not UTF-8 text (byte {error.start}); labelme writes UTF-8"
+            path,
+            f"line {undecodable_line(data, error)} is not UTF-8 text; "
+            "labelme writes UTF-8",
         ) from None
     except json.JSONDecodeError as error:
         raise AnnotationError(
@@ -172,12 +174,9 @@ def _parse_shape(path: Path, index: int, item: object, max_image_pixels: int) ->
     points = _parse_points(path, where, item.get("points"))
     least, most = POINT_COUNTS[shape_type]
     if len(points) < least or (most is not None and len(points) > most):
-        wanted = (f"{least}" if least == most else f"at least {least}") + (
-            f" ({_POINT_COUNT_MEANING[shape_type]})" if least == most else ""
-        )
+        wanted = _POINT_COUNT_MEANING.get(shape_type, f"at least {least} points")
         raise AnnotationError(
-            path,
-            f"{where}: a {shape_type} needs {wanted} points, got {len(points)}",
+            path, f"{where}: {shape_type} needs {wanted}, got {len(points)}"
         )
     group_id = item.get("group_id")
     if group_id is not None and (
@@ -297,8 +296,8 @@ def _declared_dimension(path: Path, raw: dict[str, Any], key: str) -> int | None
 
 def _b64decode(path: Path, what: str, text: str) -> bytes:
     try:
-        # Not strict, as labelme: some tools wrap base64 text in lines.
-        return base64.b64decode(text)
+        # Some tools wrap base64 text in lines; anything else is not base64.
+        return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):
         raise AnnotationError(path, f"{what} is not valid base64") from None
 

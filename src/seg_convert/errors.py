@@ -46,3 +46,8 @@ class InputError(SegConvertError):
 
 class OutputError(SegConvertError):
     """The output directory cannot be used or written."""
+
+
+def undecodable_line(data: bytes, error: UnicodeDecodeError) -> int:
+    """The 1-based line of ``data`` where decoding failed, for messages."""
+    return data[: error.start].count(b"\n") + 1

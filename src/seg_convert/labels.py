@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from .errors import LabelsError
+from .errors import LabelsError, undecodable_line
 
 IGNORE_NAME = "__ignore__"
 BACKGROUND_NAME = "_background_"
@@ -85,13 +85,16 @@ def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
 def read_labels_file(path: Path) -> LabelTable:
     """Read a labels file: UTF-8 (a BOM is fine), LF or CRLF, one name a line."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise LabelsError(
-            path, f"not UTF-8 text (byte {error.start}); save it as UTF-8"
-        ) from None
+        data = path.read_bytes()
     except OSError as error:
         raise LabelsError(path, f"cannot read: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = undecodable_line(data, error)
+        raise LabelsError(
+            f"{path}:{line}", f"line {line} is not UTF-8 text; save the file as UTF-8"
+        ) from None
     return parse_labels(text.splitlines(), where=str(path), unit="line")
 
 
