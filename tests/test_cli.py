@@ -23,6 +23,11 @@ def run(*args: str | Path) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+def convert(tmp_path: Path, *args: str | Path) -> Result:
+    """``seg-convert labelme2voc tmp_path/in tmp_path/out ARGS``."""
+    return run("labelme2voc", tmp_path / "in", tmp_path / "out", *args)
+
+
 @pytest.fixture
 def three_files(write_annotation: WriteAnnotation, tmp_path: Path) -> Path:
     """Three good files: polygons on a JPEG, a circle on an embedded PNG, a gray PNG."""
@@ -50,7 +55,7 @@ def test_converts_a_folder(
     three_files: Path, tmp_path: Path, labels_file: Path
 ) -> None:
     out = tmp_path / "out"
-    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert result.stderr == f"converted 3 of 3 files into {out}\n"
@@ -77,19 +82,15 @@ def test_noviz_writes_no_visualizations(
     three_files: Path, tmp_path: Path, labels_file: Path
 ) -> None:
     out = tmp_path / "out"
-    result = run(
-        "labelme2voc", tmp_path / "in", out, "--labels", labels_file, "--noviz"
-    )
+    result = convert(tmp_path, "--labels", labels_file, "--noviz")
     assert result.exit_code == 0, result.output
     assert not (out / "SegmentationClassVisualization").exists()
     assert len(list((out / "SegmentationClass").iterdir())) == 3
 
 
 def test_labels_as_comma_separated_text(three_files: Path, tmp_path: Path) -> None:
-    result = run(
-        "labelme2voc",
-        tmp_path / "in",
-        tmp_path / "out",
+    result = convert(
+        tmp_path,
         "--labels",
         "__ignore__,_background_,cat,dog,行人",
     )
@@ -110,7 +111,7 @@ def test_a_bad_file_fails_alone(
     bad = tmp_path / "in" / "bad.json"
     bad.write_text(content)
     out = tmp_path / "out"
-    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 1
     assert result.stderr == (
         f"{bad}: {expected}\nconverted 3 of 4 files into {out}, 1 failed\n"
@@ -126,9 +127,7 @@ def test_unknown_label_names_file_shape_and_label(
     path = write_annotation(
         "x", [shape("cat", [[1, 1], [5, 5]], "line"), shape("cow", [[3, 3]], "point")]
     )
-    result = run(
-        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
-    )
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{path}: shapes[1] (label 'cow'): label is not in the labels file "
@@ -141,9 +140,7 @@ def test_missing_image_is_one_line(
 ) -> None:
     path = write_annotation("x", [])
     (tmp_path / "in" / "x.jpg").unlink()
-    result = run(
-        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
-    )
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
         f"{path}: image {tmp_path / 'in' / 'x.jpg'} not found"
@@ -165,7 +162,7 @@ def test_write_failure_leaves_no_partial_sample(
 
     monkeypatch.setattr(voc, "_write_atomically", disk_full_for_b)
     out = tmp_path / "out"
-    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 1
     png = out / "SegmentationClassPNG" / "b.png"
     assert (
@@ -195,7 +192,7 @@ def test_bad_labels_file_is_a_usage_error(
 ) -> None:
     labels = tmp_path / "labels.txt"
     labels.write_text(labels_text)
-    result = run("labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels)
+    result = convert(tmp_path, "--labels", labels)
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
@@ -204,7 +201,7 @@ def test_bad_labels_file_is_a_usage_error(
 def test_missing_labels_option_is_a_usage_error(
     three_files: Path, tmp_path: Path
 ) -> None:
-    result = run("labelme2voc", tmp_path / "in", tmp_path / "out")
+    result = convert(tmp_path)
     assert result.exit_code == 2
     assert "Missing option '--labels'" in result.stderr
 
@@ -215,7 +212,7 @@ def test_non_empty_output_is_refused_and_left_alone(
     out = tmp_path / "out"
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
-    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 2
     assert f"{out}: already exists and is not empty" in result.stderr
     assert [p.name for p in out.iterdir()] == ["precious.txt"]
@@ -225,17 +222,13 @@ def test_empty_output_directory_is_used(
     three_files: Path, tmp_path: Path, labels_file: Path
 ) -> None:
     (tmp_path / "out").mkdir()
-    result = run(
-        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
-    )
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 0, result.output
 
 
 def test_input_without_json_is_a_usage_error(tmp_path: Path, labels_file: Path) -> None:
     (tmp_path / "in").mkdir()
-    result = run(
-        "labelme2voc", tmp_path / "in", tmp_path / "out", "--labels", labels_file
-    )
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 2
     assert "no labelme files (*.json) here" in result.stderr
 
@@ -253,10 +246,8 @@ def test_bad_font_is_a_usage_error(
 ) -> None:
     font = tmp_path / "font.ttf"
     font.write_bytes(b"not a font")
-    result = run(
-        "labelme2voc",
-        tmp_path / "in",
-        tmp_path / "out",
+    result = convert(
+        tmp_path,
         "--labels",
         labels_file,
         "--font",
@@ -311,7 +302,7 @@ def test_embedded_mask_shape_end_to_end(
         "m", [shape("dog", [[10.7, 20.2], [13.9, 24.5]], "mask", mask=mask)]
     )
     out = tmp_path / "out"
-    result = run("labelme2voc", tmp_path / "in", out, "--labels", labels_file)
+    result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 0, result.output
     label = np.load(out / "SegmentationClass" / "m.npy")
     expected = np.zeros((48, 64), np.int32)

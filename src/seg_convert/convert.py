@@ -102,14 +102,14 @@ def labelme2voc(
     )
     results = []
     for source in sources:
-        result = convert_file(source, output_dir, settings)
+        result = _convert_file(source, output_dir, settings)
         results.append(result)
         if on_result is not None:
             on_result(result)
     return ConversionReport(output_dir=output_dir, results=tuple(results))
 
 
-def convert_file(source: Path, output_dir: Path, settings: _Settings) -> FileResult:
+def _convert_file(source: Path, output_dir: Path, settings: _Settings) -> FileResult:
     """Convert one labelme file; never raises for a problem of the file."""
     try:
         outputs = _convert(source, output_dir, settings)

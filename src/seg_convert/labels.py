@@ -20,6 +20,7 @@ IGNORE_ID = -1
 # Palette PNGs hold indices 0..255 and 255 is void (the ignore id), so class
 # ids 0..254 are all a table can have.
 MAX_CLASSES = 255
+_FIXED_FIRST_NAMES = ((IGNORE_NAME, "the ignore id -1"), (BACKGROUND_NAME, "id 0"))
 
 
 @dataclass(frozen=True)
@@ -50,24 +51,24 @@ def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
             f"no labels; the first two {unit}s must be "
             f"{IGNORE_NAME} and {BACKGROUND_NAME}",
         )
-    for number, (expected, role) in enumerate(
-        ((IGNORE_NAME, "the ignore id -1"), (BACKGROUND_NAME, "id 0")), start=1
-    ):
-        got = names[number - 1] if len(names) >= number else None
+
+    def at(number: int) -> str:
+        return f"{where}:{number}" if unit == "line" else where
+
+    for number, (expected, role) in enumerate(_FIXED_FIRST_NAMES, start=1):
+        got = names[number - 1] if number <= len(names) else None
         if got != expected:
             shown = "missing" if got is None else repr(got)
             raise LabelsError(
-                f"{where}:{number}" if unit == "line" else where,
-                f"{unit} {number} is {shown}, must be {expected} ({role})",
+                at(number), f"{unit} {number} is {shown}, must be {expected} ({role})"
             )
     first_seen: dict[str, int] = {}
     for number, name in enumerate(names, start=1):
-        place = f"{where}:{number}" if unit == "line" else where
         if not name:
-            raise LabelsError(place, f"{unit} {number} is an empty class name")
+            raise LabelsError(at(number), f"{unit} {number} is an empty class name")
         if name in first_seen:
             raise LabelsError(
-                place,
+                at(number),
                 f"{unit} {number} repeats {name!r} from {unit} "
                 f"{first_seen[name]}; each class must appear once",
             )
