@@ -52,13 +52,13 @@ def test_reads_a_labelme_3_file(tmp_path: Path) -> None:
     assert only.points == ((1.0, 2.0), (30.0, 4.0), (10.0, 20.0))
     assert annotation.image == tmp_path / "img.jpg"
     assert annotation.declared_size == (None, None)
-    assert load_image(annotation, max_image_pixels=LIMIT).size == (64, 48)
+    assert load_image(annotation, max_image_pixels=LIMIT).rgb.size == (64, 48)
 
 
 def test_reads_embedded_image_data(write_annotation: WriteAnnotation) -> None:
     annotation = read(write_annotation(embed=True))
     assert isinstance(annotation.image, bytes)
-    image = load_image(annotation, max_image_pixels=LIMIT)
+    image = load_image(annotation, max_image_pixels=LIMIT).rgb
     np.testing.assert_array_equal(np.asarray(image), np.asarray(gradient_image()))
 
 
@@ -308,7 +308,7 @@ def test_a_directory_named_json(tmp_path: Path) -> None:
 
 
 def _load(path: Path) -> Image.Image:
-    return load_image(read(path), max_image_pixels=LIMIT)
+    return load_image(read(path), max_image_pixels=LIMIT).rgb
 
 
 def test_image_errors(write_annotation: WriteAnnotation, tmp_path: Path) -> None:

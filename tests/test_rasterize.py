@@ -20,10 +20,11 @@ TABLE = LabelTable(names=("_background_", "a", "b", "c"))
 LABEL_NAMES = ["__ignore__", *TABLE.names]
 
 
-def labelme_label(
+def labelme_arrays(
     shapes: list[Shape], height: int, width: int
-) -> np.ndarray[Any, np.dtype[np.int32]]:
-    """What labelme 6.3.1 computes for the same shapes."""
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """What labelme 6.3.1 computes for the same shapes: class and instance ids,
+    the latter with ignore pixels zeroed as labelme's instance example does."""
     dicts = [
         {
             "label": s.label,
@@ -34,15 +35,20 @@ def labelme_label(
         }
         for s in shapes
     ]
-    cls, _ = labelme.utils.shapes_to_label(
+    cls, ins = labelme.utils.shapes_to_label(
         img_shape=(height, width, 3), shapes=dicts, label_name_to_value=dict(TABLE.ids)
     )
-    return cls
+    ins[cls == -1] = 0
+    return cls, ins
+
+
+def labelme_label(shapes: list[Shape], height: int, width: int) -> np.ndarray[Any, Any]:
+    return labelme_arrays(shapes, height, width)[0]
 
 
 def ours(shapes: list[Shape], height: int, width: int) -> np.ndarray[Any, Any]:
     ids = class_ids(shapes, TABLE, owner=Path("x.json"))
-    return rasterize(shapes, ids, height=height, width=width)
+    return rasterize(shapes, ids, height=height, width=width).classes
 
 
 @st.composite
@@ -82,6 +88,7 @@ def shapes_in(draw: st.DrawFn, width: int, height: int) -> Shape:
         )
     )
     label = draw(st.sampled_from(LABEL_NAMES))
+    group_id = draw(st.sampled_from([None, None, 0, 1, 7]))
     count = {
         "polygon": draw(st.integers(3, 8)),
         "linestrip": draw(st.integers(2, 6)),
@@ -89,7 +96,7 @@ def shapes_in(draw: st.DrawFn, width: int, height: int) -> Shape:
         "point": 1,
     }.get(kind, 2)
     if kind != "mask":
-        return Shape(label, kind, draw(points(count, width, height)))
+        return Shape(label, kind, draw(points(count, width, height)), group_id)
     # labelme itself fails on a mask box that leaves the image; stay inside it.
     x1 = draw(st.integers(0, width - 1))
     y1 = draw(st.integers(0, height - 1))
@@ -106,7 +113,7 @@ def shapes_in(draw: st.DrawFn, width: int, height: int) -> Shape:
         )
     ).reshape(y2 - y1 + 1, x2 - x1 + 1)
     box = ((x1 + fraction, y1 + fraction), (x2 + fraction, y2 + fraction))
-    return Shape(label, kind, box, mask=mask)
+    return Shape(label, kind, box, group_id, mask=mask)
 
 
 @st.composite
@@ -121,9 +128,26 @@ def scenes(draw: st.DrawFn) -> tuple[int, int, list[Shape]]:
 @given(scenes())
 def test_random_shapes_equal_labelme(scene: tuple[int, int, list[Shape]]) -> None:
     width, height, shapes = scene
-    np.testing.assert_array_equal(
-        ours(shapes, height, width), labelme_label(shapes, height, width)
-    )
+    ids = class_ids(shapes, TABLE, owner=Path("x.json"))
+    result = rasterize(shapes, ids, height=height, width=width)
+    classes, instances = labelme_arrays(shapes, height, width)
+    np.testing.assert_array_equal(result.classes, classes)
+    np.testing.assert_array_equal(result.instances, instances)
+
+
+def test_instances_follow_label_and_group_id() -> None:
+    shapes = [
+        Shape("a", "rectangle", ((0, 0), (3, 3)), group_id=1),
+        Shape("b", "rectangle", ((4, 0), (7, 3)), group_id=1),
+        Shape("a", "rectangle", ((8, 0), (11, 3)), group_id=1),
+        Shape("a", "rectangle", ((12, 0), (15, 3))),
+        Shape("a", "rectangle", ((16, 0), (19, 3))),
+        Shape("__ignore__", "rectangle", ((20, 0), (23, 3))),
+    ]
+    ids = class_ids(shapes, TABLE, owner=Path("x.json"))
+    result = rasterize(shapes, ids, height=4, width=24)
+    assert result.instances[0, ::4].tolist() == [1, 2, 1, 3, 4, 0]
+    assert result.instance_labels == ("a", "b", "a", "a", "__ignore__")
 
 
 @pytest.mark.parametrize(

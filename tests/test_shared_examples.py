@@ -118,3 +118,51 @@ def test_shared_example_matches_labelmes_stored_output(
         ours = np.load(out / "SegmentationClass" / path.name)
         assert ours.shape == theirs.shape
         assert np.count_nonzero(ours != theirs) <= ours.size // 10_000
+
+
+def test_shared_instance_example_equals_labelme(tmp_path: Path) -> None:
+    """--instances --layout voc against labelme's instance example: the library's
+    instance array with ignore pixels zeroed, and the arrays labelme ships."""
+    root = SHARED_EXAMPLES / "instance_segmentation"
+    folder, labels = root / "data_annotated", root / "labels.txt"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli,
+        ["labelme2voc", str(folder), str(out), "--labels", str(labels)]
+        + ["--instances", "--layout", "voc"],
+    )
+    assert result.exit_code == 0, result.output
+    names = labels.read_text("utf-8").splitlines()
+    name_to_id = {n: i - 1 for i, n in enumerate(names)}
+    sources = sorted(folder.glob("*.json"))
+    assert sources
+    for source in sources:
+        label_file = labelme.LabelFile(filename=str(source))
+        image = labelme.utils.img_data_to_arr(label_file.image_data)
+        cls, ins = labelme.utils.shapes_to_label(
+            img_shape=image.shape,
+            shapes=label_file.shapes,
+            label_name_to_value=name_to_id,
+        )
+        ins[cls == -1] = 0
+        stem = source.stem
+        np.testing.assert_array_equal(
+            np.load(out / "SegmentationClassNpy" / f"{stem}.npy"), cls
+        )
+        ours = np.load(out / "SegmentationObjectNpy" / f"{stem}.npy")
+        assert ours.dtype == np.int32
+        np.testing.assert_array_equal(ours, ins)
+        for folder_name, expected in (
+            ("SegmentationClass", cls),
+            ("SegmentationObject", ins),
+        ):
+            with Image.open(out / folder_name / f"{stem}.png") as png:
+                assert png.mode == "P"
+                np.testing.assert_array_equal(
+                    np.asarray(png), expected.astype(np.uint8)
+                )
+        assert (out / "SegmentationObjectVisualization" / f"{stem}.jpg").is_file()
+        stored = np.load(
+            root / "data_dataset_voc" / "SegmentationObjectNpy" / f"{stem}.npy"
+        )
+        assert np.count_nonzero(stored != ours) <= ours.size // 10_000

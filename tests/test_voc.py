@@ -36,14 +36,17 @@ def test_prepare_output_refuses_a_file(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.write_text("")
     with pytest.raises(OutputError, match="exists and is not a directory"):
-        voc.prepare_output(target, visualize=True)
+        voc.prepare_output(
+            target, layout=voc.LAYOUTS["voc"], visualize=True, instances=True
+        )
 
 
 def test_write_sample_writes_each_file_atomically(tmp_path: Path) -> None:
-    voc.prepare_output(tmp_path, visualize=False)
+    layout = voc.LAYOUTS["labelme"]
+    voc.prepare_output(tmp_path, layout=layout, visualize=False, instances=False)
     label = np.zeros((3, 4), np.int32)
     image = Image.new("RGB", (4, 3))
-    paths = voc.write_sample(tmp_path, voc.Sample("s", image, label))
+    paths = voc.write_sample(tmp_path, layout, voc.Sample("s", image, label))
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
         "JPEGImages/s.jpg",
         "SegmentationClass/s.npy",
@@ -53,6 +56,14 @@ def test_write_sample_writes_each_file_atomically(tmp_path: Path) -> None:
     np.testing.assert_array_equal(np.load(paths[1]), label)
 
 
-def test_class_names_file(tmp_path: Path) -> None:
-    path = voc.write_class_names(tmp_path, LabelTable(("_background_", "行人")))
-    assert path.read_bytes() == "_background_\n行人\n".encode()
+def test_class_names_and_labelmap(tmp_path: Path) -> None:
+    names, labelmap = voc.write_class_names(
+        tmp_path, LabelTable(("_background_", "行人", "car"))
+    )
+    assert names.read_bytes() == "_background_\n行人\ncar\n".encode()
+    assert labelmap.read_text("utf-8") == (
+        "# label:color_rgb:parts:actions\n"
+        "background:0,0,0::\n"
+        "行人:128,0,0::\n"
+        "car:0,128,0::\n"
+    )

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from .errors import AnnotationError, ImageError, undecodable_line
-from .images import apply_exif_orientation, decode_image, to_rgb
+from .images import apply_exif_orientation, decode_image, is_copyable_jpeg, to_rgb
 
 # How many points each shape type takes: (at least, at most or None).
 POINT_COUNTS: Mapping[str, tuple[int, int | None]] = {
@@ -96,8 +96,16 @@ def read_annotation(path: Path, *, max_image_pixels: int) -> Annotation:
     )
 
 
-def load_image(annotation: Annotation, *, max_image_pixels: int) -> Image.Image:
-    """Decode the annotation's image as labelme sees it, as RGB.
+@dataclass(frozen=True)
+class LoadedImage:
+    """An annotation's image as RGB, and its JPEG bytes when they can be copied."""
+
+    rgb: Image.Image
+    jpeg: bytes | None
+
+
+def load_image(annotation: Annotation, *, max_image_pixels: int) -> LoadedImage:
+    """Decode the annotation's image as labelme sees it.
 
     EXIF orientation is applied to image files but not to ``imageData``, which
     labelme stores already upright. A size that disagrees with ``imageWidth`` /
@@ -105,11 +113,10 @@ def load_image(annotation: Annotation, *, max_image_pixels: int) -> Image.Image:
     """
     source = annotation.image
     what = "imageData" if isinstance(source, bytes) else f"image {source}"
-    image = decode_image(
+    decoded = decode_image(
         source, max_pixels=max_image_pixels, owner=annotation.path, what=what
     )
-    if not isinstance(source, bytes):
-        image = apply_exif_orientation(image)
+    image = decoded if isinstance(source, bytes) else apply_exif_orientation(decoded)
     for name, declared, actual in zip(
         ("imageWidth", "imageHeight"), annotation.declared_size, image.size, strict=True
     ):
@@ -119,7 +126,17 @@ def load_image(annotation: Annotation, *, max_image_pixels: int) -> Image.Image:
                 f"{name} is {declared} but {what} is {image.width}x{image.height}; "
                 "the annotation was made on a different image",
             )
-    return to_rgb(image, owner=annotation.path)
+    jpeg = None
+    if is_copyable_jpeg(decoded):
+        jpeg = source if isinstance(source, bytes) else _read_bytes(source, what)
+    return LoadedImage(rgb=to_rgb(image, owner=annotation.path), jpeg=jpeg)
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise ImageError(path, f"cannot read {what}: {error.strerror}") from None
 
 
 def _load_json(path: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from .errors import SegConvertError
 from .fonts import check_font
 from .images import DEFAULT_MAX_PIXELS
 from .labels import LabelTable, load_labels
+from .voc import LAYOUTS
 
 
 class LabelsParam(click.ParamType):  # type: ignore[type-arg]
@@ -67,6 +68,37 @@ def cli() -> None:
     help="Labels file (line 1 __ignore__, line 2 _background_, then one class a "
     "line) or the same names separated by commas.",
 )
+@click.option(
+    "--layout",
+    type=click.Choice(sorted(LAYOUTS)),
+    default="labelme",
+    show_default=True,
+    help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, as "
+    "labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png and "
+    "SegmentationClassNpy/*.npy, as torchvision and mmsegmentation read it.",
+)
+@click.option(
+    "--instances/--no-instances",
+    default=False,
+    show_default=True,
+    help="Also write instance ids (SegmentationObject): one instance per "
+    "(label, group_id), or per shape without group_id.",
+)
+@click.option(
+    "--val-fraction",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Share of samples in ImageSets/Segmentation/val.txt; the rest go to "
+    "train.txt.",
+)
+@click.option(
+    "--split-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the split: a sample's split depends only on its name and this.",
+)
 @click.option("--noviz", is_flag=True, help="Do not write visualizations.")
 @click.option(
     "--font",
@@ -87,16 +119,20 @@ def labelme2voc_command(
     input_dir: Path,
     output_dir: Path,
     labels: LabelTable,
+    layout: str,
+    instances: bool,
+    val_fraction: float,
+    split_seed: int,
     noviz: bool,
     font: str | None,
     max_image_pixels: int,
 ) -> None:
     """Convert the labelme JSON files in INPUT_DIR into a VOC-style dataset.
 
-    OUTPUT_DIR must be new or empty. It gets JPEGImages/ (the images),
-    SegmentationClass/ (int32 .npy label arrays, -1 = ignore),
-    SegmentationClassPNG/ (palette PNGs, 255 = ignore),
-    SegmentationClassVisualization/ and class_names.txt.
+    OUTPUT_DIR must be new or empty. It gets JPEGImages/ (the images), the
+    label ids as int32 .npy arrays (-1 = ignore) and as palette PNGs (255 =
+    ignore), visualizations, ImageSets/Segmentation/{train,val,trainval}.txt,
+    class_names.txt and labelmap.txt. --layout says which folder holds what.
 
     A file that cannot be converted is reported on stderr and skipped; the exit
     code is then 1.
@@ -106,7 +142,11 @@ def labelme2voc_command(
             input_dir,
             output_dir,
             labels=labels,
+            layout=layout,
+            instances=instances,
             visualize=not noviz,
+            val_fraction=val_fraction,
+            split_seed=split_seed,
             font=font,
             max_image_pixels=max_image_pixels,
             on_result=_report_failure,

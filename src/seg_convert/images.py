@@ -97,6 +97,22 @@ def apply_exif_orientation(image: Image.Image) -> Image.Image:
     return image if method is None else image.transpose(method)
 
 
+def is_copyable_jpeg(image: Image.Image) -> bool:
+    """Whether the file's bytes can serve as the dataset's JPEG unchanged.
+
+    That is a baseline JPEG, already RGB and upright (no EXIF rotation), so
+    copying loses nothing that re-encoding would keep and gains no generation
+    loss.
+    """
+    return (
+        image.format == "JPEG"
+        and image.mode == "RGB"
+        and not image.info.get("progressive")
+        and not image.info.get("progression")
+        and image.getexif().get(_EXIF_ORIENTATION_TAG, 1) == 1
+    )
+
+
 def to_rgb(image: Image.Image, *, owner: Path) -> Image.Image:
     """Return an RGB version: gray is repeated, alpha dropped, 16-bit scaled."""
     if image.mode == "RGB":

@@ -1,9 +1,9 @@
 """Turning shapes into a label array, pixel for pixel as labelme does.
 
 labelme draws each shape with Pillow into a mask of its own and copies it into
-the label array. We make the very same Pillow drawing calls, but with the class id
-as the ink of one shared 32-bit canvas, which gives the same pixels without a
-full-size mask per shape. Later shapes paint over earlier ones; whatever falls
+the label array. We make the very same Pillow drawing calls, but with the class and
+instance ids as the ink of one shared 32-bit canvas, which gives the same pixels
+without a full-size mask per shape. Later shapes paint over earlier ones; whatever falls
 outside the image is simply not drawn.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +19,9 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw
 
 from .annotation import Shape
+from .colormap import VOID_INDEX
 from .errors import AnnotationError
-from .labels import LabelTable
+from .labels import IGNORE_ID, LabelTable
 
 # labelme's drawing sizes for shapes with no area of their own.
 LINE_WIDTH = 10
@@ -41,18 +43,45 @@ def class_ids(shapes: Sequence[Shape], labels: LabelTable, *, owner: Path) -> li
     return ids
 
 
+@dataclass(frozen=True)
+class Rasterized:
+    """The (H, W) int32 class ids and instance ids of one annotation.
+
+    Instance ids are 1, 2, ... in order of first appearance of (label, group_id);
+    a shape without group_id is an instance of its own. Pixels no shape covers
+    are 0 in both, and ``__ignore__`` pixels are instance 0, as labelme's
+    instance example writes them.
+    """
+
+    classes: npt.NDArray[np.int32]
+    instances: npt.NDArray[np.int32]
+    instance_labels: tuple[str, ...]  # the label of instance id i + 1
+
+
 def rasterize(
     shapes: Sequence[Shape], ids: Sequence[int], *, height: int, width: int
-) -> npt.NDArray[np.int32]:
-    """Paint ``shapes`` with their class ``ids`` into an (H, W) int32 array.
-
-    Pixels no shape covers are 0, the background id.
-    """
+) -> Rasterized:
+    """Paint ``shapes`` with their class ``ids`` and their instance ids."""
+    # Class and instance share one ink, class in the low byte (-1 as 255), so one
+    # drawing pass gives both arrays.
     canvas = Image.new("I", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
+    instance_of: dict[tuple[str, object], int] = {}
     for shape, class_id in zip(shapes, ids, strict=True):
-        _draw(canvas, draw, shape, class_id)
-    return np.asarray(canvas, dtype=np.int32)
+        key = (shape.label, object() if shape.group_id is None else shape.group_id)
+        instance = instance_of.setdefault(key, len(instance_of) + 1)
+        _draw(canvas, draw, shape, instance << 8 | (class_id & 0xFF))
+    ink = np.asarray(canvas, dtype=np.int32)
+    classes = (ink & 0xFF).astype(np.int32)
+    ignored = classes == VOID_INDEX
+    classes[ignored] = IGNORE_ID
+    instances = ink >> 8
+    instances[ignored] = 0
+    return Rasterized(
+        classes=classes,
+        instances=instances,
+        instance_labels=tuple(label for label, _ in instance_of),
+    )
 
 
 def _draw(

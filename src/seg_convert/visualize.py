@@ -29,17 +29,21 @@ def draw_visualization(
     class_names: Sequence[str],
     font_source: str,
 ) -> Image.Image:
-    """Blend the (H, W) int32 ``label`` over the RGB ``image`` and add a legend."""
+    """Blend the (H, W) int32 ``label`` over the RGB ``image`` and add a legend.
+
+    ``class_names[i]`` names id ``i`` in the legend; an empty name is left out.
+    """
     indices = palette_indices(label)
     colors = Image.frombytes("P", image.size, indices.tobytes())
     colors.putpalette(voc_palette())
     gray = image.convert("L").convert("RGB")
     blended = Image.blend(gray, colors.convert("RGB"), _ALPHA)
     present = np.flatnonzero(np.bincount(indices.ravel(), minlength=VOID_INDEX + 1))
-    entries = [
-        (IGNORE_NAME if index == VOID_INDEX else class_names[index], index)
-        for index in present.tolist()
-    ]
+    entries = []
+    for index in present.tolist():
+        name = IGNORE_NAME if index == VOID_INDEX else class_names[index]
+        if name:
+            entries.append((name, index))
     if entries:
         _draw_legend(blended, entries, font_source)
     return blended

@@ -1,5 +1,10 @@
 """Writing the VOC-style dataset layout.
 
+Two layouts: ``labelme``, the layout of labelme's semantic example
+(``SegmentationClass/*.npy`` with ``SegmentationClassPNG/*.png``), and ``voc``, the
+PASCAL VOC 2012 layout current labelme writes too (``SegmentationClass/*.png``
+with ``SegmentationClassNpy/*.npy``), which torchvision and mmsegmentation read.
+
 Every file is encoded in memory first and then written under a temporary name in
 its own directory and renamed into place, so a file in the dataset is always
 complete. When one of a sample's files cannot be written, the sample's other
@@ -10,7 +15,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,30 +23,67 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .colormap import palette_indices, voc_palette
+from .colormap import palette_indices, voc_colormap, voc_palette
 from .errors import OutputError
-from .labels import LabelTable
+from .labels import BACKGROUND_NAME, LabelTable
 
 IMAGES_DIR = "JPEGImages"
-LABELS_NPY_DIR = "SegmentationClass"
-LABELS_PNG_DIR = "SegmentationClassPNG"
-VISUALIZATION_DIR = "SegmentationClassVisualization"
+CLASS_VISUALIZATION_DIR = "SegmentationClassVisualization"
+OBJECT_VISUALIZATION_DIR = "SegmentationObjectVisualization"
+SPLITS_DIR = "ImageSets/Segmentation"
 CLASS_NAMES_FILE = "class_names.txt"
+LABELMAP_FILE = "labelmap.txt"
 JPEG_QUALITY = 95
 VISUALIZATION_QUALITY = 90
 
 
 @dataclass(frozen=True)
+class Layout:
+    """Where the label arrays (.npy) and palette PNGs of each kind go."""
+
+    class_npy: str
+    class_png: str
+    object_npy: str
+    object_png: str
+
+
+LAYOUTS: Mapping[str, Layout] = {
+    "labelme": Layout(
+        class_npy="SegmentationClass",
+        class_png="SegmentationClassPNG",
+        object_npy="SegmentationObject",
+        object_png="SegmentationObjectPNG",
+    ),
+    "voc": Layout(
+        class_npy="SegmentationClassNpy",
+        class_png="SegmentationClass",
+        object_npy="SegmentationObjectNpy",
+        object_png="SegmentationObject",
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Sample:
-    """What is written for one annotation: image, labels, maybe a visualization."""
+    """What is written for one annotation.
+
+    ``jpeg`` is the image file's own bytes when they can be copied unchanged;
+    otherwise ``image`` is encoded. ``instances`` and the visualizations are
+    written when present.
+    """
 
     stem: str
     image: Image.Image
-    label: npt.NDArray[np.int32]
-    visualization: Image.Image | None = None
+    classes: npt.NDArray[np.int32]
+    jpeg: bytes | None = None
+    instances: npt.NDArray[np.int32] | None = None
+    class_visualization: Image.Image | None = None
+    object_visualization: Image.Image | None = None
 
 
-def prepare_output(root: Path, *, visualize: bool) -> None:
+def prepare_output(
+    root: Path, *, layout: Layout, visualize: bool, instances: bool
+) -> None:
     """Create the dataset directories in ``root``, which must be new or empty."""
     if root.exists() and not root.is_dir():
         raise OutputError(root, "exists and is not a directory")
@@ -51,9 +93,13 @@ def prepare_output(root: Path, *, visualize: bool) -> None:
             "already exists and is not empty (choose a new output directory, "
             "or remove this one)",
         )
-    dirs = [IMAGES_DIR, LABELS_NPY_DIR, LABELS_PNG_DIR]
+    dirs = [IMAGES_DIR, layout.class_npy, layout.class_png, SPLITS_DIR]
     if visualize:
-        dirs.append(VISUALIZATION_DIR)
+        dirs.append(CLASS_VISUALIZATION_DIR)
+    if instances:
+        dirs += [layout.object_npy, layout.object_png]
+        if visualize:
+            dirs.append(OBJECT_VISUALIZATION_DIR)
     try:
         for name in dirs:
             (root / name).mkdir(parents=True, exist_ok=True)
@@ -61,27 +107,58 @@ def prepare_output(root: Path, *, visualize: bool) -> None:
         raise OutputError(root, f"cannot create: {error.strerror}") from None
 
 
-def write_class_names(root: Path, labels: LabelTable) -> Path:
-    """Write the class names from ``_background_`` on, one a line."""
-    path = root / CLASS_NAMES_FILE
-    _write_files([(path, "".join(f"{name}\n" for name in labels.names).encode())])
-    return path
-
-
-def write_sample(root: Path, sample: Sample) -> list[Path]:
-    """Write one sample's files; return their paths."""
+def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
+    """Write ``class_names.txt`` (one name a line, from ``_background_`` on) and
+    ``labelmap.txt``, the label map Datumaro and CVAT read with VOC data."""
+    class_names = "".join(f"{name}\n" for name in labels.names)
+    colors = voc_colormap(len(labels.names))
+    labelmap = "# label:color_rgb:parts:actions\n" + "".join(
+        f"{'background' if name == BACKGROUND_NAME else name}:{r},{g},{b}::\n"
+        for name, (r, g, b) in zip(labels.names, colors.tolist(), strict=True)
+    )
     files = [
-        (root / IMAGES_DIR / f"{sample.stem}.jpg", _jpeg(sample.image, JPEG_QUALITY)),
-        (root / LABELS_NPY_DIR / f"{sample.stem}.npy", _npy(sample.label)),
-        (root / LABELS_PNG_DIR / f"{sample.stem}.png", label_png(sample.label)),
+        (root / CLASS_NAMES_FILE, class_names.encode()),
+        (root / LABELMAP_FILE, labelmap.encode()),
     ]
-    if sample.visualization is not None:
-        files.append(
-            (
-                root / VISUALIZATION_DIR / f"{sample.stem}.jpg",
-                _jpeg(sample.visualization, VISUALIZATION_QUALITY),
+    _write_files(files)
+    return [path for path, _ in files]
+
+
+def write_splits(root: Path, splits: Mapping[str, Sequence[str]]) -> list[Path]:
+    """Write ``ImageSets/Segmentation/<split>.txt``: stems, one a line."""
+    files = [
+        (root / SPLITS_DIR / f"{name}.txt", "".join(f"{s}\n" for s in stems).encode())
+        for name, stems in splits.items()
+    ]
+    _write_files(files)
+    return [path for path, _ in files]
+
+
+def write_sample(root: Path, layout: Layout, sample: Sample) -> list[Path]:
+    """Write one sample's files; return their paths."""
+    stem = sample.stem
+    image = sample.jpeg or _encode(sample.image, "JPEG", quality=JPEG_QUALITY)
+    files = [
+        (root / IMAGES_DIR / f"{stem}.jpg", image),
+        (root / layout.class_npy / f"{stem}.npy", _npy(sample.classes)),
+        (root / layout.class_png / f"{stem}.png", label_png(sample.classes)),
+    ]
+    if sample.instances is not None:
+        files += [
+            (root / layout.object_npy / f"{stem}.npy", _npy(sample.instances)),
+            (root / layout.object_png / f"{stem}.png", label_png(sample.instances)),
+        ]
+    for folder, visualization in (
+        (CLASS_VISUALIZATION_DIR, sample.class_visualization),
+        (OBJECT_VISUALIZATION_DIR, sample.object_visualization),
+    ):
+        if visualization is not None:
+            files.append(
+                (
+                    root / folder / f"{stem}.jpg",
+                    _encode(visualization, "JPEG", quality=VISUALIZATION_QUALITY),
+                )
             )
-        )
     _write_files(files)
     return [path for path, _ in files]
 
@@ -92,10 +169,6 @@ def label_png(label: npt.NDArray[np.int32]) -> bytes:
     image = Image.frombytes("P", (width, height), palette_indices(label).tobytes())
     image.putpalette(voc_palette())
     return _encode(image, "PNG")
-
-
-def _jpeg(image: Image.Image, quality: int) -> bytes:
-    return _encode(image, "JPEG", quality=quality)
 
 
 def _npy(array: npt.NDArray[np.int32]) -> bytes:
