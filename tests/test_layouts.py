@@ -221,4 +221,5 @@ def test_labelmap_for_datumaro_and_cvat(
         "cat:128,0,0::",
         "dog:0,128,0::",
         "行人:128,128,0::",
+        "ignored:224,224,192::",
     ]

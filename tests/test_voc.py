@@ -66,4 +66,5 @@ def test_class_names_and_labelmap(tmp_path: Path) -> None:
         "background:0,0,0::\n"
         "行人:128,0,0::\n"
         "car:0,128,0::\n"
+        "ignored:224,224,192::\n"
     )

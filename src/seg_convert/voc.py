@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .colormap import palette_indices, voc_colormap, voc_palette
+from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
 from .errors import OutputError
 from .labels import BACKGROUND_NAME, LabelTable
 
@@ -111,10 +111,15 @@ def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
     """Write ``class_names.txt`` (one name a line, from ``_background_`` on) and
     ``labelmap.txt``, the label map Datumaro and CVAT read with VOC data."""
     class_names = "".join(f"{name}\n" for name in labels.names)
-    colors = voc_colormap(len(labels.names))
+    # Datumaro's own VOC names: "background" for id 0 and "ignored" for void, which
+    # it must find declared to read the PNGs that contain it.
+    entries = [
+        ("background" if name == BACKGROUND_NAME else name, index)
+        for index, name in enumerate(labels.names)
+    ] + [("ignored", VOID_INDEX)]
+    colors = voc_colormap().tolist()
     labelmap = "# label:color_rgb:parts:actions\n" + "".join(
-        f"{'background' if name == BACKGROUND_NAME else name}:{r},{g},{b}::\n"
-        for name, (r, g, b) in zip(labels.names, colors.tolist(), strict=True)
+        "{}:{},{},{}::\n".format(name, *colors[index]) for name, index in entries
     )
     files = [
         (root / CLASS_NAMES_FILE, class_names.encode()),
