@@ -49,29 +49,41 @@ def _case(name: str, tmp_path: Path) -> tuple[Path, Path]:
     return folder, labels
 
 
+def _run(folder: Path, out: Path, labels: Path, *args: str) -> None:
+    result = CliRunner().invoke(
+        cli, ["labelme2voc", str(folder), str(out), "--labels", str(labels), *args]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def _labelme_arrays(source: Path, labels: Path) -> tuple[np.ndarray, np.ndarray]:
+    """labelme's class ids and, as its instance example, instance ids with the
+    ignore pixels zeroed."""
+    names = labels.read_text("utf-8").splitlines()
+    label_file = labelme.LabelFile(filename=str(source))
+    image = labelme.utils.img_data_to_arr(label_file.image_data)
+    cls, ins = labelme.utils.shapes_to_label(
+        img_shape=image.shape,
+        shapes=label_file.shapes,
+        label_name_to_value={n: i - 1 for i, n in enumerate(names)},
+    )
+    ins[cls == -1] = 0
+    return cls, ins
+
+
 @pytest.mark.parametrize(
     "name", ["semantic_segmentation", "video_annotation", "primitives", "tutorial"]
 )
 def test_shared_example_equals_labelme(name: str, tmp_path: Path) -> None:
     folder, labels = _case(name, tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli, ["labelme2voc", str(folder), str(out), "--labels", str(labels)]
-    )
-    assert result.exit_code == 0, result.output
+    _run(folder, out, labels)
     names = labels.read_text("utf-8").splitlines()
-    name_to_id = {n: i - 1 for i, n in enumerate(names)}
     assert (out / "class_names.txt").read_text("utf-8").splitlines() == names[1:]
     sources = sorted(folder.glob("*.json"))
     assert sources
     for source in sources:
-        label_file = labelme.LabelFile(filename=str(source))
-        image = labelme.utils.img_data_to_arr(label_file.image_data)
-        expected, _ = labelme.utils.shapes_to_label(
-            img_shape=image.shape,
-            shapes=label_file.shapes,
-            label_name_to_value=name_to_id,
-        )
+        expected, _ = _labelme_arrays(source, labels)
         stem = source.stem
         npy = np.load(out / "SegmentationClass" / f"{stem}.npy")
         assert npy.dtype == np.int32
@@ -87,7 +99,7 @@ def test_shared_example_equals_labelme(name: str, tmp_path: Path) -> None:
                 imgviz.label_colormap(),
             )
         with Image.open(out / "JPEGImages" / f"{stem}.jpg") as jpeg:
-            assert jpeg.mode == "RGB" and jpeg.size == image.shape[1::-1]
+            assert jpeg.mode == "RGB" and jpeg.size == expected.shape[::-1]
         assert (out / "SegmentationClassVisualization" / f"{stem}.jpg").is_file()
 
 
@@ -106,10 +118,7 @@ def test_shared_example_matches_labelmes_stored_output(
     from those they must match ours."""
     folder, labels = _case(name, tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli, ["labelme2voc", str(folder), str(out), "--labels", str(labels), "--noviz"]
-    )
-    assert result.exit_code == 0, result.output
+    _run(folder, out, labels, "--noviz")
     stored = SHARED_EXAMPLES / name / "data_dataset_voc" / npy_dir
     stored_files = sorted(stored.glob("*.npy"))
     assert stored_files
@@ -126,25 +135,11 @@ def test_shared_instance_example_equals_labelme(tmp_path: Path) -> None:
     root = SHARED_EXAMPLES / "instance_segmentation"
     folder, labels = root / "data_annotated", root / "labels.txt"
     out = tmp_path / "out"
-    result = CliRunner().invoke(
-        cli,
-        ["labelme2voc", str(folder), str(out), "--labels", str(labels)]
-        + ["--instances", "--layout", "voc"],
-    )
-    assert result.exit_code == 0, result.output
-    names = labels.read_text("utf-8").splitlines()
-    name_to_id = {n: i - 1 for i, n in enumerate(names)}
+    _run(folder, out, labels, "--instances", "--layout", "voc")
     sources = sorted(folder.glob("*.json"))
     assert sources
     for source in sources:
-        label_file = labelme.LabelFile(filename=str(source))
-        image = labelme.utils.img_data_to_arr(label_file.image_data)
-        cls, ins = labelme.utils.shapes_to_label(
-            img_shape=image.shape,
-            shapes=label_file.shapes,
-            label_name_to_value=name_to_id,
-        )
-        ins[cls == -1] = 0
+        cls, ins = _labelme_arrays(source, labels)
         stem = source.stem
         np.testing.assert_array_equal(
             np.load(out / "SegmentationClassNpy" / f"{stem}.npy"), cls
