@@ -174,3 +174,12 @@ def test_colormap_legend_image_has_a_band_per_class(tmp_path: Path) -> None:
     for band, color in zip(bands, colors, strict=True):
         # The band's right edge, past any text, is the class color.
         assert band[:, -3].tolist() == [color] * band.shape[0]
+
+
+def test_stats_read_the_voc_layout_too(converted: Path, tmp_path: Path) -> None:
+    out = tmp_path / "voc"
+    args = ["--labels", LABELS, "--instances", "--noviz", "--layout", "voc"]
+    assert run("labelme2voc", EXAMPLES, out, *args).exit_code == 0
+    voc = json.loads(run("stats", out, "--format", "json").stdout)
+    labelme_layout = json.loads(run("stats", converted, "--format", "json").stdout)
+    assert voc == labelme_layout
