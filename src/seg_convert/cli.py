@@ -245,7 +245,7 @@ def colormap_command(
         try:
             chart.save(output, format="PNG")
         except OSError as error:
-            raise click.UsageError(f"{output}: cannot write: {error}") from None
+            raise click.UsageError(f"{output}: cannot write: {error.strerror}") from None
 
 
 @cli.command("stats")
@@ -392,7 +392,7 @@ def labels_command(
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as error:
-            raise click.UsageError(f"{output}: cannot write: {error}") from None
+            raise click.UsageError(f"{output}: cannot write: {error.strerror}") from None
         click.echo(f"wrote {output}", err=True)
     if problems:
         raise SystemExit(1)
