@@ -162,7 +162,7 @@ def test_write_failure_leaves_no_partial_sample(
 
     monkeypatch.setattr(voc, "_write_atomically", disk_full_for_b)
     out = tmp_path / "out"
-    result = convert(tmp_path, "--labels", labels_file)
+    result = convert(tmp_path, "--labels", labels_file, "--jobs", "1")
     assert result.exit_code == 1
     png = out / "SegmentationClassPNG" / "b.png"
     assert (
@@ -318,4 +318,49 @@ def test_readme_example_command_converts_examples(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "out" / "SegmentationClass").glob("*.npy"))) == len(
         list(examples.glob("*.json"))
+    )
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_output_is_byte_identical_for_any_number_of_jobs(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    (three_files / "bad.json").write_text("{")
+    trees = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"out{jobs}"
+        result = run(
+            "labelme2voc",
+            three_files,
+            out,
+            "--labels",
+            labels_file,
+            "--instances",
+            "--jobs",
+            jobs,
+        )
+        assert result.exit_code == 1
+        assert result.stderr.splitlines()[0].startswith(f"{three_files / 'bad.json'}:")
+        trees.append(_tree(out))
+    assert len(trees[0]) > 10
+    assert trees[0] == trees[1] == trees[2]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fail_fast_stops_at_the_first_failure(
+    three_files: Path, tmp_path: Path, labels_file: Path, jobs: str
+) -> None:
+    (three_files / "0_bad.json").write_text("{")
+    result = convert(tmp_path, "--labels", labels_file, "--fail-fast", "--jobs", jobs)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"converted 0 of 4 files into {tmp_path / 'out'}, 1 failed, "
+        "3 not tried (--fail-fast)"
     )

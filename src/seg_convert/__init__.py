@@ -10,7 +10,7 @@ The Python API is what the ``seg-convert`` command uses::
 from importlib.metadata import version
 
 from .colormap import voc_colormap
-from .convert import ConversionReport, FileResult, labelme2voc
+from .convert import ConversionReport, labelme2voc
 from .errors import (
     AnnotationError,
     ImageError,
@@ -18,6 +18,7 @@ from .errors import (
     OutputError,
     SegConvertError,
 )
+from .file_conversion import FileResult
 from .labels import LabelTable, load_labels
 
 __version__ = version("seg-convert")

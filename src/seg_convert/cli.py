@@ -17,8 +17,9 @@ import click
 
 from . import __version__
 from .colormap import VOID_INDEX
-from .convert import FileResult, labelme2voc
+from .convert import default_jobs, labelme2voc
 from .errors import SegConvertError
+from .file_conversion import FileResult
 from .fonts import check_font, choose_font
 from .images import DEFAULT_MAX_PIXELS
 from .labels import LabelTable, load_labels
@@ -124,6 +125,20 @@ def cli() -> None:
 )
 @click.option("--noviz", is_flag=True, help="Do not write visualizations.")
 @click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=default_jobs,
+    show_default="all cores",
+    help="Worker processes; 1 converts in this process. The output is the same "
+    "for any number.",
+)
+@click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Stop at the first file that fails (default: convert all that can be).",
+)
+@click.option(
     "--font",
     type=FontParam(),
     default=None,
@@ -140,6 +155,8 @@ def labelme2voc_command(
     val_fraction: float,
     split_seed: int,
     noviz: bool,
+    jobs: int,
+    fail_fast: bool,
     font: str | None,
     max_image_pixels: int,
 ) -> None:
@@ -165,14 +182,18 @@ def labelme2voc_command(
             split_seed=split_seed,
             font=font,
             max_image_pixels=max_image_pixels,
+            jobs=jobs,
+            fail_fast=fail_fast,
             on_result=_report_failure,
         )
     except SegConvertError as error:
         raise click.UsageError(str(error)) from None
-    total = len(report.results)
-    summary = f"converted {report.converted} of {total} files into {output_dir}"
+    summary = f"converted {report.converted} of {report.inputs} files into {output_dir}"
     if report.failed:
         summary += f", {report.failed} failed"
+    untried = report.inputs - len(report.results)
+    if untried:
+        summary += f", {untried} not tried (--fail-fast)"
     click.echo(summary, err=True)
     if report.failed:
         raise SystemExit(1)
@@ -245,7 +266,8 @@ def colormap_command(
         try:
             chart.save(output, format="PNG")
         except OSError as error:
-            raise click.UsageError(f"{output}: cannot write: {error.strerror}") from None
+            message = f"{output}: cannot write: {error.strerror}"
+            raise click.UsageError(message) from None
 
 
 @cli.command("stats")
@@ -392,7 +414,8 @@ def labels_command(
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as error:
-            raise click.UsageError(f"{output}: cannot write: {error.strerror}") from None
+            message = f"{output}: cannot write: {error.strerror}"
+            raise click.UsageError(message) from None
         click.echo(f"wrote {output}", err=True)
     if problems:
         raise SystemExit(1)

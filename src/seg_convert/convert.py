@@ -7,49 +7,34 @@ others are still converted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
-from .annotation import load_image, read_annotation
-from .errors import AnnotationError, InputError, SegConvertError
+from .errors import InputError
+from .file_conversion import FileResult, FileSettings, convert_file
 from .fonts import choose_font
 from .images import DEFAULT_MAX_PIXELS
 from .labels import LabelTable
-from .rasterize import Rasterized, class_ids, rasterize
 from .splits import make_splits
-from .visualize import draw_visualization
 from .voc import (
     LAYOUTS,
-    Layout,
-    Sample,
     prepare_output,
     write_class_names,
-    write_sample,
     write_splits,
 )
 
 
 @dataclass(frozen=True)
-class FileResult:
-    """How one input file went: its outputs, or the error that stopped it."""
-
-    source: Path
-    outputs: tuple[Path, ...] = ()
-    error: SegConvertError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass(frozen=True)
 class ConversionReport:
-    """Every input file's result, in the order they were converted."""
+    """Every input file's result, in input order; with fail-fast, up to the
+    first failure, so ``results`` may be fewer than ``inputs``."""
 
     output_dir: Path
+    inputs: int
     results: tuple[FileResult, ...]
 
     @property
@@ -59,18 +44,6 @@ class ConversionReport:
     @property
     def failed(self) -> int:
         return len(self.results) - self.converted
-
-
-MAX_INSTANCES = 254  # instance PNGs are palette images; 255 is void
-
-
-@dataclass(frozen=True)
-class _Settings:
-    labels: LabelTable
-    layout: Layout
-    instances: bool
-    font_source: str | None  # None: no visualizations
-    max_image_pixels: int
 
 
 def find_annotations(input_dir: Path) -> list[Path]:
@@ -91,6 +64,14 @@ def find_annotations(input_dir: Path) -> list[Path]:
     return found
 
 
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def labelme2voc(
     input_dir: Path,
     output_dir: Path,
@@ -103,6 +84,8 @@ def labelme2voc(
     split_seed: int = 0,
     font: str | None = None,
     max_image_pixels: int = DEFAULT_MAX_PIXELS,
+    jobs: int = 1,
+    fail_fast: bool = False,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a dataset in ``output_dir``.
@@ -111,16 +94,20 @@ def labelme2voc(
     (see ``seg_convert.voc``); ``instances`` adds SegmentationObject arrays.
     Converted samples are split into train and val by ``val_fraction`` and
     ``split_seed`` (see ``seg_convert.splits``). ``font`` is the legend's font file
-    (chosen among installed fonts by default). ``on_result`` is called after each
-    file. Raises SegConvertError only for problems with the whole job (inputs,
-    output directory, options); per-file problems are in the returned report.
+    (chosen among installed fonts by default). ``jobs`` worker processes convert
+    files in parallel (1: in this process); the output is the same for any number.
+    ``fail_fast`` stops at the first file that fails. ``on_result`` is called after
+    each file, in input order. Raises SegConvertError only for problems with the
+    whole job (inputs, output directory); per-file problems are in the report.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     if not 0.0 <= val_fraction <= 1.0:
         raise ValueError(f"val_fraction must be in [0, 1], not {val_fraction}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, not {jobs}")
     sources = find_annotations(input_dir)
-    settings = _Settings(
+    settings = FileSettings(
         labels=labels,
         layout=LAYOUTS[layout],
         instances=instances,
@@ -132,77 +119,31 @@ def labelme2voc(
     )
     write_class_names(output_dir, labels)
     results = []
-    for source in sources:
-        result = _convert_file(source, output_dir, settings)
+    for result in _run(sources, output_dir, settings, jobs=jobs):
         results.append(result)
         if on_result is not None:
             on_result(result)
+        if fail_fast and not result.ok:
+            break
     converted = [result.source.stem for result in results if result.ok]
     write_splits(
         output_dir, make_splits(converted, val_fraction=val_fraction, seed=split_seed)
     )
-    return ConversionReport(output_dir=output_dir, results=tuple(results))
-
-
-def _convert_file(source: Path, output_dir: Path, settings: _Settings) -> FileResult:
-    """Convert one labelme file; never raises for a problem of the file."""
-    try:
-        outputs = _convert(source, output_dir, settings)
-    except SegConvertError as error:
-        return FileResult(source=source, error=error)
-    except Exception as error:  # A bug must not stop the batch; it is reported.
-        return FileResult(
-            source=source,
-            error=SegConvertError(
-                source,
-                f"unexpected error, please report it: {type(error).__name__}: {error}",
-            ),
-        )
-    return FileResult(source=source, outputs=tuple(outputs))
-
-
-def _convert(source: Path, output_dir: Path, settings: _Settings) -> Sequence[Path]:
-    limit = settings.max_image_pixels
-    annotation = read_annotation(source, max_image_pixels=limit)
-    ids = class_ids(annotation.shapes, settings.labels, owner=source)
-    loaded = load_image(annotation, max_image_pixels=limit)
-    image = loaded.rgb
-    arrays = rasterize(annotation.shapes, ids, height=image.height, width=image.width)
-    if settings.instances and len(arrays.instance_labels) > MAX_INSTANCES:
-        raise AnnotationError(
-            source,
-            f"{len(arrays.instance_labels)} instances, but an instance PNG holds at "
-            f"most {MAX_INSTANCES}; give shapes of one object the same group_id, "
-            "or convert without --instances",
-        )
-    class_visualization, object_visualization = _visualizations(image, arrays, settings)
-    sample = Sample(
-        stem=source.stem,
-        image=image,
-        jpeg=loaded.jpeg,
-        classes=arrays.classes,
-        instances=arrays.instances if settings.instances else None,
-        class_visualization=class_visualization,
-        object_visualization=object_visualization,
+    return ConversionReport(
+        output_dir=output_dir, inputs=len(sources), results=tuple(results)
     )
-    return write_sample(output_dir, settings.layout, sample)
 
 
-def _visualizations(
-    image: Image.Image, arrays: Rasterized, settings: _Settings
-) -> tuple[Image.Image | None, Image.Image | None]:
-    """The class and the instance visualization, as far as they are wanted."""
-    font = settings.font_source
-    if font is None:
-        return None, None
-    classes = draw_visualization(
-        image, arrays.classes, class_names=settings.labels.names, font_source=font
-    )
-    if not settings.instances:
-        return classes, None
-    # Instance 0 is no instance: an empty name leaves it out of the legend.
-    names = ("", *(f"{i} {n}" for i, n in enumerate(arrays.instance_labels, 1)))
-    objects = draw_visualization(
-        image, arrays.instances, class_names=names, font_source=font
-    )
-    return classes, objects
+def _run(
+    sources: list[Path], output_dir: Path, settings: FileSettings, *, jobs: int
+) -> Iterator[FileResult]:
+    """Convert ``sources``, yielding results in input order."""
+    convert = functools.partial(convert_file, output_dir=output_dir, settings=settings)
+    if jobs == 1 or len(sources) == 1:
+        yield from map(convert, sources)
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(sources))) as pool:
+        try:
+            yield from pool.map(convert, sources)
+        finally:  # A consumer that stops early (fail-fast) drops the rest.
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -18,6 +18,10 @@ class SegConvertError(Exception):
         self.path = path
         self.message = message
 
+    def __reduce__(self) -> tuple[type[SegConvertError], tuple[object, str]]:
+        # Errors cross from worker processes to the runner.
+        return type(self), (self.path, self.message)
+
     def __str__(self) -> str:
         if self.path is None:
             return self.message

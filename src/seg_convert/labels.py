@@ -35,6 +35,10 @@ class LabelTable:
         ids.update((name, index) for index, name in enumerate(self.names))
         object.__setattr__(self, "ids", MappingProxyType(ids))
 
+    def __reduce__(self) -> tuple[type[LabelTable], tuple[tuple[str, ...]]]:
+        # The ids mapping is derived and cannot be pickled; the names are enough.
+        return type(self), (self.names,)
+
 
 def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
     """Check label entries and build the table.

@@ -1,0 +1,113 @@
+"""Converting one labelme file: read, rasterize, visualize, write.
+
+Everything here runs in a worker process when the batch runs in parallel, so
+what goes in and out (settings, results, errors) is small and picklable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from .annotation import load_image, read_annotation
+from .errors import AnnotationError, SegConvertError
+from .labels import LabelTable
+from .rasterize import Rasterized, class_ids, rasterize
+from .visualize import draw_visualization
+from .voc import Layout, Sample, write_sample
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """How one input file went: its outputs, or the error that stopped it."""
+
+    source: Path
+    outputs: tuple[Path, ...] = ()
+    error: SegConvertError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+MAX_INSTANCES = 254  # instance PNGs are palette images; 255 is void
+
+
+@dataclass(frozen=True)
+class FileSettings:
+    """What every file of a batch is converted with."""
+
+    labels: LabelTable
+    layout: Layout
+    instances: bool
+    font_source: str | None  # None: no visualizations
+    max_image_pixels: int
+
+
+def convert_file(
+    source: Path, *, output_dir: Path, settings: FileSettings
+) -> FileResult:
+    """Convert one labelme file; never raises for a problem of the file."""
+    try:
+        outputs = _convert(source, output_dir, settings)
+    except SegConvertError as error:
+        return FileResult(source=source, error=error)
+    except Exception as error:  # A bug must not stop the batch; it is reported.
+        return FileResult(
+            source=source,
+            error=SegConvertError(
+                source,
+                f"unexpected error, please report it: {type(error).__name__}: {error}",
+            ),
+        )
+    return FileResult(source=source, outputs=tuple(outputs))
+
+
+def _convert(source: Path, output_dir: Path, settings: FileSettings) -> Sequence[Path]:
+    limit = settings.max_image_pixels
+    annotation = read_annotation(source, max_image_pixels=limit)
+    ids = class_ids(annotation.shapes, settings.labels, owner=source)
+    loaded = load_image(annotation, max_image_pixels=limit)
+    image = loaded.rgb
+    arrays = rasterize(annotation.shapes, ids, height=image.height, width=image.width)
+    if settings.instances and len(arrays.instance_labels) > MAX_INSTANCES:
+        raise AnnotationError(
+            source,
+            f"{len(arrays.instance_labels)} instances, but an instance PNG holds at "
+            f"most {MAX_INSTANCES}; give shapes of one object the same group_id, "
+            "or convert without --instances",
+        )
+    class_visualization, object_visualization = _visualizations(image, arrays, settings)
+    sample = Sample(
+        stem=source.stem,
+        image=image,
+        jpeg=loaded.jpeg,
+        classes=arrays.classes,
+        instances=arrays.instances if settings.instances else None,
+        class_visualization=class_visualization,
+        object_visualization=object_visualization,
+    )
+    return write_sample(output_dir, settings.layout, sample)
+
+
+def _visualizations(
+    image: Image.Image, arrays: Rasterized, settings: FileSettings
+) -> tuple[Image.Image | None, Image.Image | None]:
+    """The class and the instance visualization, as far as they are wanted."""
+    font = settings.font_source
+    if font is None:
+        return None, None
+    classes = draw_visualization(
+        image, arrays.classes, class_names=settings.labels.names, font_source=font
+    )
+    if not settings.instances:
+        return classes, None
+    # Instance 0 is no instance: an empty name leaves it out of the legend.
+    names = ("", *(f"{i} {n}" for i, n in enumerate(arrays.instance_labels, 1)))
+    objects = draw_visualization(
+        image, arrays.instances, class_names=names, font_source=font
+    )
+    return classes, objects
