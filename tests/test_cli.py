@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -153,14 +154,14 @@ def test_write_failure_leaves_no_partial_sample(
     labels_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_write = voc._write_atomically
+    real_write = voc.write_atomically
 
     def disk_full_for_b(path: Path, data: bytes) -> None:
         if path.stem == "b" and path.suffix == ".png":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(voc, "_write_atomically", disk_full_for_b)
+    monkeypatch.setattr(voc, "write_atomically", disk_full_for_b)
     out = tmp_path / "out"
     result = convert(tmp_path, "--labels", labels_file, "--jobs", "1")
     assert result.exit_code == 1
@@ -364,3 +365,46 @@ def test_fail_fast_stops_at_the_first_failure(
         f"converted 0 of 4 files into {tmp_path / 'out'}, 1 failed, "
         "3 not tried (--fail-fast)"
     )
+
+
+def test_report_json(three_files: Path, tmp_path: Path, labels_file: Path) -> None:
+    (three_files / "bad.json").write_text("[]")
+    report = tmp_path / "report.json"
+    result = convert(tmp_path, "--labels", labels_file, "--report", report, "-j", "2")
+    assert result.exit_code == 1
+    document = json.loads(report.read_text("utf-8"))
+    assert document["report_version"] == 1
+    assert document["seg_convert_version"] == __version__
+    assert document["options"]["labels"] == ["_background_", "cat", "dog", "行人"]
+    assert document["options"]["jobs"] == 2
+    files = {f["stem"]: f for f in document["files"]}
+    assert [f["stem"] for f in document["files"]] == ["a", "b", "bad", "c"]
+    assert files["bad"]["status"] == "failed"
+    assert files["bad"]["error"] == (
+        f"{three_files / 'bad.json'}: a labelme file is a JSON object, got a list"
+    )
+    assert files["bad"]["outputs"] == []
+    assert files["a"]["status"] == "converted" and files["a"]["error"] is None
+    assert files["a"]["shapes"] == 2 and files["a"]["instances"] == 2
+    assert files["c"]["instances"] == 0  # its one shape is __ignore__
+    assert all(Path(p).is_file() for p in files["a"]["outputs"])
+    assert len(files["a"]["outputs"]) == 4
+    assert document["totals"] == {
+        **document["totals"],
+        "inputs": 4,
+        "converted": 3,
+        "failed": 1,
+        "not_tried": 0,
+    }
+
+
+def test_quiet_prints_errors_only(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    (three_files / "bad.json").write_text("[]")
+    result = convert(tmp_path, "--labels", labels_file, "--quiet")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{three_files / 'bad.json'}: a labelme file is a JSON object, got a list\n"
+    )
+    assert result.stdout == ""

@@ -10,20 +10,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
+import time
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__
 from .colormap import VOID_INDEX
-from .convert import default_jobs, labelme2voc
+from .convert import ConversionReport, default_jobs, labelme2voc
 from .errors import SegConvertError
 from .file_conversion import FileResult
 from .fonts import check_font, choose_font
 from .images import DEFAULT_MAX_PIXELS
 from .labels import LabelTable, load_labels
 from .legend import DEFAULT_COUNT, color_table, draw_legend
+from .report import report_document, write_report
 from .stats import (
     DatasetStats,
     annotation_stats,
@@ -134,6 +138,17 @@ def cli() -> None:
     "for any number.",
 )
 @click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a JSON report here: options, and per file its status, error, "
+    "outputs, shape and instance counts and time.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="Print errors only: no progress, no summary."
+)
+@click.option(
     "--fail-fast",
     is_flag=True,
     help="Stop at the first file that fails (default: convert all that can be).",
@@ -156,6 +171,8 @@ def labelme2voc_command(
     split_seed: int,
     noviz: bool,
     jobs: int,
+    report_path: Path | None,
+    quiet: bool,
     fail_fast: bool,
     font: str | None,
     max_image_pixels: int,
@@ -170,33 +187,96 @@ def labelme2voc_command(
     A file that cannot be converted is reported on stderr and skipped; the exit
     code is then 1.
     """
+    options = {
+        "input_dir": input_dir,
+        "output_dir": output_dir,
+        "labels": labels.names,
+        "layout": layout,
+        "instances": instances,
+        "visualize": not noviz,
+        "val_fraction": val_fraction,
+        "split_seed": split_seed,
+        "font": font,
+        "max_image_pixels": max_image_pixels,
+        "jobs": jobs,
+        "fail_fast": fail_fast,
+    }
+    progress = _Progress(show_bar=not quiet and sys.stderr.isatty())
+    started = time.perf_counter()
     try:
-        report = labelme2voc(
-            input_dir,
-            output_dir,
-            labels=labels,
-            layout=layout,
-            instances=instances,
-            visualize=not noviz,
-            val_fraction=val_fraction,
-            split_seed=split_seed,
-            font=font,
-            max_image_pixels=max_image_pixels,
-            jobs=jobs,
-            fail_fast=fail_fast,
-            on_result=_report_failure,
-        )
+        with progress:
+            report = labelme2voc(
+                input_dir,
+                output_dir,
+                labels=labels,
+                layout=layout,
+                instances=instances,
+                visualize=not noviz,
+                val_fraction=val_fraction,
+                split_seed=split_seed,
+                font=font,
+                max_image_pixels=max_image_pixels,
+                jobs=jobs,
+                fail_fast=fail_fast,
+                on_start=progress.start,
+                on_result=progress.result,
+            )
+        if report_path is not None:
+            document = report_document(
+                report,
+                options=options,
+                version=__version__,
+                seconds=time.perf_counter() - started,
+            )
+            write_report(report_path, document)
     except SegConvertError as error:
         raise click.UsageError(str(error)) from None
-    summary = f"converted {report.converted} of {report.inputs} files into {output_dir}"
+    if not quiet:
+        click.echo(_summary(report), err=True)
+    if report.failed:
+        raise SystemExit(1)
+
+
+def _summary(report: ConversionReport) -> str:
+    summary = (
+        f"converted {report.converted} of {report.inputs} files "
+        f"into {report.output_dir}"
+    )
     if report.failed:
         summary += f", {report.failed} failed"
     untried = report.inputs - len(report.results)
     if untried:
         summary += f", {untried} not tried (--fail-fast)"
-    click.echo(summary, err=True)
-    if report.failed:
-        raise SystemExit(1)
+    return summary
+
+
+class _Progress:
+    """A progress bar on stderr (on a terminal only) and each failure's line."""
+
+    def __init__(self, *, show_bar: bool) -> None:
+        self._show_bar = show_bar
+        self._bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.render_finish()
+
+    def start(self, total: int) -> None:
+        if self._show_bar:
+            self._bar = click.progressbar(
+                length=total, label="converting", file=sys.stderr
+            )
+
+    def result(self, result: FileResult) -> None:
+        if result.error is not None:
+            if self._bar is not None:
+                click.echo("", err=True)  # leave the bar's line
+            click.echo(str(result.error), err=True)
+        if self._bar is not None:
+            self._bar.update(1)
 
 
 @cli.command("colormap")
@@ -419,11 +499,6 @@ def labels_command(
         click.echo(f"wrote {output}", err=True)
     if problems:
         raise SystemExit(1)
-
-
-def _report_failure(result: FileResult) -> None:
-    if result.error is not None:
-        click.echo(str(result.error), err=True)
 
 
 def main() -> None:

@@ -86,6 +86,7 @@ def labelme2voc(
     max_image_pixels: int = DEFAULT_MAX_PIXELS,
     jobs: int = 1,
     fail_fast: bool = False,
+    on_start: Callable[[int], None] | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a dataset in ``output_dir``.
@@ -96,8 +97,9 @@ def labelme2voc(
     ``split_seed`` (see ``seg_convert.splits``). ``font`` is the legend's font file
     (chosen among installed fonts by default). ``jobs`` worker processes convert
     files in parallel (1: in this process); the output is the same for any number.
-    ``fail_fast`` stops at the first file that fails. ``on_result`` is called after
-    each file, in input order. Raises SegConvertError only for problems with the
+    ``fail_fast`` stops at the first file that fails. ``on_start`` gets the number
+    of input files before work starts, ``on_result`` each file's result, in input
+    order. Raises SegConvertError only for problems with the
     whole job (inputs, output directory); per-file problems are in the report.
     """
     if layout not in LAYOUTS:
@@ -118,6 +120,8 @@ def labelme2voc(
         output_dir, layout=settings.layout, visualize=visualize, instances=instances
     )
     write_class_names(output_dir, labels)
+    if on_start is not None:
+        on_start(len(sources))
     results = []
     for result in _run(sources, output_dir, settings, jobs=jobs):
         results.append(result)

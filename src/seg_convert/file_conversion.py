@@ -6,7 +6,8 @@ what goes in and out (settings, results, errors) is small and picklable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class FileResult:
     source: Path
     outputs: tuple[Path, ...] = ()
     error: SegConvertError | None = None
+    shapes: int = 0
+    instances: int = 0
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -51,22 +55,23 @@ def convert_file(
     source: Path, *, output_dir: Path, settings: FileSettings
 ) -> FileResult:
     """Convert one labelme file; never raises for a problem of the file."""
+    started = time.perf_counter()
     try:
-        outputs = _convert(source, output_dir, settings)
+        result = _convert(source, output_dir, settings)
     except SegConvertError as error:
-        return FileResult(source=source, error=error)
+        result = FileResult(source=source, error=error)
     except Exception as error:  # A bug must not stop the batch; it is reported.
-        return FileResult(
+        result = FileResult(
             source=source,
             error=SegConvertError(
                 source,
                 f"unexpected error, please report it: {type(error).__name__}: {error}",
             ),
         )
-    return FileResult(source=source, outputs=tuple(outputs))
+    return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
-def _convert(source: Path, output_dir: Path, settings: FileSettings) -> Sequence[Path]:
+def _convert(source: Path, output_dir: Path, settings: FileSettings) -> FileResult:
     limit = settings.max_image_pixels
     annotation = read_annotation(source, max_image_pixels=limit)
     ids = class_ids(annotation.shapes, settings.labels, owner=source)
@@ -90,7 +95,13 @@ def _convert(source: Path, output_dir: Path, settings: FileSettings) -> Sequence
         class_visualization=class_visualization,
         object_visualization=object_visualization,
     )
-    return write_sample(output_dir, settings.layout, sample)
+    outputs = write_sample(output_dir, settings.layout, sample)
+    return FileResult(
+        source=source,
+        outputs=tuple(outputs),
+        shapes=len(annotation.shapes),
+        instances=arrays.object_count,
+    )
 
 
 def _visualizations(

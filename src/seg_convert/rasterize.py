@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 from .annotation import Shape
 from .colormap import VOID_INDEX
 from .errors import AnnotationError
-from .labels import IGNORE_ID, LabelTable
+from .labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable
 
 # labelme's drawing sizes for shapes with no area of their own.
 LINE_WIDTH = 10
@@ -56,6 +56,14 @@ class Rasterized:
     classes: npt.NDArray[np.int32]
     instances: npt.NDArray[np.int32]
     instance_labels: tuple[str, ...]  # the label of instance id i + 1
+
+    @property
+    def object_count(self) -> int:
+        """Instances of real classes: not ``__ignore__`` or ``_background_`` ones."""
+        return sum(
+            label not in (IGNORE_NAME, BACKGROUND_NAME)
+            for label in self.instance_labels
+        )
 
 
 def rasterize(

@@ -128,9 +128,7 @@ def annotation_stats(
         )
         stats.images += 1
         stats.shapes_per_type.update(s.shape_type for s in annotation.shapes)
-        stats.instances += sum(
-            label not in _NOT_CLASSES for label in arrays.instance_labels
-        )
+        stats.instances += arrays.object_count
         stats.add_label_array(arrays.classes, table.names)
     return stats
 

@@ -14,7 +14,6 @@ files are removed again: a sample is in the dataset whole or not at all.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from .atomic import write_atomically
 from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
 from .errors import OutputError
 from .labels import BACKGROUND_NAME, LabelTable
@@ -192,7 +192,7 @@ def _write_files(files: Sequence[tuple[Path, bytes]]) -> None:
     written: list[Path] = []
     try:
         for path, data in files:
-            _write_atomically(path, data)
+            write_atomically(path, data)
             written.append(path)
     except OSError as error:
         for path in written:
@@ -200,14 +200,3 @@ def _write_files(files: Sequence[tuple[Path, bytes]]) -> None:
         raise OutputError(
             error.filename or files[0][0], f"cannot write: {error.strerror}"
         ) from None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -1,0 +1,30 @@
+"""Writing a file so that it is never seen half-written.
+
+The data goes to a temporary name in the same directory, then is renamed over the
+target: a rename within one file system is atomic, so a reader, or a run killed
+at any moment, sees the old file, the new file or no file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def temporary_name(path: Path) -> Path:
+    """Where ``path`` is written before it is renamed into place."""
+    return path.with_name(f".{path.name}.{os.getpid()}{TEMPORARY_SUFFIX}")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` all at once, or not at all."""
+    temporary = temporary_name(path)
+    try:
+        with open(temporary, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

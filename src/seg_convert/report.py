@@ -1,0 +1,81 @@
+"""The machine-readable report of a conversion (``--report PATH``).
+
+Schema (version 1)::
+
+    {"report_version": 1, "seg_convert_version": "0.1.0",
+     "options": {...the options of the run...},
+     "files": [{"source": "in/a.json", "stem": "a", "status": "converted",
+                "error": null, "outputs": ["out/JPEGImages/a.jpg", ...],
+                "shapes": 7, "instances": 5, "seconds": 0.031}, ...],
+     "totals": {"inputs": 10, "converted": 9, "failed": 1, "not_tried": 0,
+                "seconds": 1.2}}
+
+``status`` is ``converted`` or ``failed``; files a ``--fail-fast`` run did not
+reach are counted in ``not_tried`` and not listed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .atomic import write_atomically
+from .convert import ConversionReport
+from .errors import OutputError
+
+REPORT_VERSION = 1
+
+
+def report_document(
+    report: ConversionReport,
+    *,
+    options: Mapping[str, Any],
+    version: str,
+    seconds: float,
+) -> dict[str, Any]:
+    """The report as JSON-ready values."""
+    files = [
+        {
+            "source": str(result.source),
+            "stem": result.source.stem,
+            "status": "converted" if result.ok else "failed",
+            "error": None if result.error is None else str(result.error),
+            "outputs": [str(path) for path in result.outputs],
+            "shapes": result.shapes,
+            "instances": result.instances,
+            "seconds": round(result.seconds, 4),
+        }
+        for result in report.results
+    ]
+    return {
+        "report_version": REPORT_VERSION,
+        "seg_convert_version": version,
+        "options": {key: _plain(value) for key, value in options.items()},
+        "files": files,
+        "totals": {
+            "inputs": report.inputs,
+            "converted": report.converted,
+            "failed": report.failed,
+            "not_tried": report.inputs - len(report.results),
+            "seconds": round(seconds, 3),
+        },
+    }
+
+
+def write_report(path: Path, document: Mapping[str, Any]) -> None:
+    """Write the report as UTF-8 JSON, atomically."""
+    data = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    try:
+        write_atomically(path, data.encode())
+    except OSError as error:
+        raise OutputError(path, f"cannot write the report: {error.strerror}") from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
