@@ -17,5 +17,4 @@ lint:
 # Regenerate examples/street from its script, then convert it into out/street.
 examples:
 	$(PYTHON) examples/make_examples.py
-	rm -rf out/street
 	seg-convert labelme2voc examples/street out/street --labels labels.txt

@@ -215,7 +215,10 @@ def test_non_empty_output_is_refused_and_left_alone(
     (out / "precious.txt").write_text("keep me")
     result = convert(tmp_path, "--labels", labels_file)
     assert result.exit_code == 2
-    assert f"{out}: already exists and is not empty" in result.stderr
+    assert (
+        f"{out}: is not empty and was not written by seg-convert (choose a new "
+        "output directory, or remove this one)"
+    ) in result.stderr
     assert [p.name for p in out.iterdir()] == ["precious.txt"]
 
 

@@ -149,6 +149,11 @@ def cli() -> None:
     "-q", "--quiet", is_flag=True, help="Print errors only: no progress, no summary."
 )
 @click.option(
+    "--force",
+    is_flag=True,
+    help="Convert every file again, even those unchanged since the last run.",
+)
+@click.option(
     "--fail-fast",
     is_flag=True,
     help="Stop at the first file that fails (default: convert all that can be).",
@@ -173,15 +178,17 @@ def labelme2voc_command(
     jobs: int,
     report_path: Path | None,
     quiet: bool,
+    force: bool,
     fail_fast: bool,
     font: str | None,
     max_image_pixels: int,
 ) -> None:
     """Convert the labelme JSON files in INPUT_DIR into a VOC-style dataset.
 
-    OUTPUT_DIR must be new or empty. It gets JPEGImages/ (the images), the
-    label ids as int32 .npy arrays (-1 = ignore) and as palette PNGs (255 =
-    ignore), visualizations, ImageSets/Segmentation/{train,val,trainval}.txt,
+    OUTPUT_DIR must be new, empty, or written by seg-convert before: then only
+    what changed is converted again (see --force). It gets JPEGImages/ (the
+    images), the label ids as int32 .npy arrays (-1 = ignore) and as palette PNGs
+    (255 = ignore), visualizations, ImageSets/Segmentation/{train,val,trainval}.txt,
     class_names.txt and labelmap.txt. --layout says which folder holds what.
 
     A file that cannot be converted is reported on stderr and skipped; the exit
@@ -218,6 +225,7 @@ def labelme2voc_command(
                 max_image_pixels=max_image_pixels,
                 jobs=jobs,
                 fail_fast=fail_fast,
+                force=force,
                 on_start=progress.start,
                 on_result=progress.result,
             )
@@ -242,6 +250,8 @@ def _summary(report: ConversionReport) -> str:
         f"converted {report.converted} of {report.inputs} files "
         f"into {report.output_dir}"
     )
+    if report.skipped:
+        summary += f", {report.skipped} unchanged since the last run"
     if report.failed:
         summary += f", {report.failed} failed"
     untried = report.inputs - len(report.results)

@@ -7,20 +7,33 @@ others are still converted.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .atomic import TEMPORARY_SUFFIX
+from .errors import InputError, OutputError
 from .file_conversion import FileResult, FileSettings, convert_file
 from .fonts import choose_font
 from .images import DEFAULT_MAX_PIXELS
 from .labels import LabelTable
+from .manifest import (
+    Entry,
+    Manifest,
+    append_journal,
+    is_unchanged,
+    load_manifest,
+    make_entry,
+    options_key,
+    save_manifest,
+)
 from .splits import make_splits
 from .voc import (
+    ALL_DATASET_DIRS,
     LAYOUTS,
     prepare_output,
     write_class_names,
@@ -39,11 +52,15 @@ class ConversionReport:
 
     @property
     def converted(self) -> int:
-        return sum(result.ok for result in self.results)
+        return sum(result.ok and not result.skipped for result in self.results)
+
+    @property
+    def skipped(self) -> int:
+        return sum(result.skipped for result in self.results)
 
     @property
     def failed(self) -> int:
-        return len(self.results) - self.converted
+        return sum(not result.ok for result in self.results)
 
 
 def find_annotations(input_dir: Path) -> list[Path]:
@@ -86,21 +103,25 @@ def labelme2voc(
     max_image_pixels: int = DEFAULT_MAX_PIXELS,
     jobs: int = 1,
     fail_fast: bool = False,
+    force: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a dataset in ``output_dir``.
 
-    ``output_dir`` must be new or empty. ``layout`` is ``"labelme"`` or ``"voc"``
-    (see ``seg_convert.voc``); ``instances`` adds SegmentationObject arrays.
-    Converted samples are split into train and val by ``val_fraction`` and
-    ``split_seed`` (see ``seg_convert.splits``). ``font`` is the legend's font file
-    (chosen among installed fonts by default). ``jobs`` worker processes convert
-    files in parallel (1: in this process); the output is the same for any number.
+    ``output_dir`` must be new, empty, or written by an earlier run: then files
+    whose JSON and image are unchanged (same size and modification time) are
+    skipped unless ``force``, outputs of deleted inputs are removed, and a change
+    of options redoes everything. ``layout`` is ``"labelme"`` or ``"voc"`` (see
+    ``seg_convert.voc``); ``instances`` adds SegmentationObject arrays. Samples
+    are split into train and val by ``val_fraction`` and ``split_seed`` (see
+    ``seg_convert.splits``). ``font`` is the legend's font file (chosen among
+    installed fonts by default). ``jobs`` worker processes convert files in
+    parallel (1: in this process); the output is the same for any number.
     ``fail_fast`` stops at the first file that fails. ``on_start`` gets the number
     of input files before work starts, ``on_result`` each file's result, in input
-    order. Raises SegConvertError only for problems with the
-    whole job (inputs, output directory); per-file problems are in the report.
+    order. Raises SegConvertError only for problems with the whole job (inputs,
+    output directory); per-file problems are in the report.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
@@ -116,34 +137,128 @@ def labelme2voc(
         font_source=(font or choose_font(labels.names)) if visualize else None,
         max_image_pixels=max_image_pixels,
     )
+    key = options_key(
+        {
+            "labels": labels.names,
+            "layout": layout,
+            "instances": instances,
+            "font": settings.font_source,
+            "max_image_pixels": max_image_pixels,
+        }
+    )
+    entries = _previous_entries(output_dir, key, force=force)
     prepare_output(
         output_dir, layout=settings.layout, visualize=visualize, instances=instances
     )
+    save_manifest(output_dir, Manifest(options_key=key, entries=entries))
     write_class_names(output_dir, labels)
+
+    stems = {source.stem for source in sources}
+    for stem in set(entries) - stems:  # inputs deleted since the last run
+        _remove_outputs(output_dir, entries.pop(stem))
+    unchanged = {
+        source
+        for source in sources
+        if source.stem in entries
+        and is_unchanged(entries[source.stem], source, input_dir=input_dir)
+    }
     if on_start is not None:
         on_start(len(sources))
+    todo = _run(
+        [s for s in sources if s not in unchanged], output_dir, settings, jobs=jobs
+    )
     results = []
-    for result in _run(sources, output_dir, settings, jobs=jobs):
+    for source in sources:
+        if source in unchanged:
+            entry = entries[source.stem]
+            result = FileResult(
+                source=source,
+                skipped=True,
+                outputs=tuple(output_dir / path for path in entry.outputs),
+            )
+        else:
+            result = next(todo)
+            _record(result, entries, input_dir=input_dir, output_dir=output_dir)
         results.append(result)
         if on_result is not None:
             on_result(result)
         if fail_fast and not result.ok:
             break
-    converted = [result.source.stem for result in results if result.ok]
+    todo.close()  # stops the workers when fail-fast ended the loop early
+    save_manifest(output_dir, Manifest(options_key=key, entries=entries))
     write_splits(
-        output_dir, make_splits(converted, val_fraction=val_fraction, seed=split_seed)
+        output_dir, make_splits(entries, val_fraction=val_fraction, seed=split_seed)
     )
     return ConversionReport(
         output_dir=output_dir, inputs=len(sources), results=tuple(results)
     )
 
 
+def _previous_entries(output_dir: Path, key: str, *, force: bool) -> dict[str, Entry]:
+    """The samples an earlier run left that this run may keep; refuse a folder
+    that is not empty and not ours."""
+    if not output_dir.is_dir():
+        return {}
+    manifest = load_manifest(output_dir)
+    if manifest is None:
+        if any(output_dir.iterdir()):
+            raise OutputError(
+                output_dir,
+                "is not empty and was not written by seg-convert (choose a new "
+                "output directory, or remove this one)",
+            )
+        return {}
+    _remove_temporary_files(output_dir)
+    if force or manifest.options_key != key:
+        for entry in manifest.entries.values():
+            _remove_outputs(output_dir, entry)
+        for name in ALL_DATASET_DIRS:  # e.g. the folders of another layout
+            with contextlib.suppress(OSError):
+                (output_dir / name).rmdir()  # only if empty
+        return {}
+    return dict(manifest.entries)
+
+
+def _record(
+    result: FileResult, entries: dict[str, Entry], *, input_dir: Path, output_dir: Path
+) -> None:
+    """Put a converted sample into the journal, or forget a failed one."""
+    stem = result.source.stem
+    entry = None
+    if result.ok:
+        entry = make_entry(
+            result.source,
+            result.image,
+            result.outputs,
+            input_dir=input_dir,
+            output_dir=output_dir,
+        )
+    if entry is None:
+        old = entries.pop(stem, None)
+        if old is not None and not result.ok:
+            _remove_outputs(output_dir, old)
+        return
+    entries[stem] = entry
+    append_journal(output_dir, stem, entry)
+
+
+def _remove_outputs(output_dir: Path, entry: Entry) -> None:
+    for path in entry.outputs:
+        (output_dir / path).unlink(missing_ok=True)
+
+
+def _remove_temporary_files(output_dir: Path) -> None:
+    """What a killed run left under temporary names."""
+    for path in output_dir.rglob(f".*{TEMPORARY_SUFFIX}"):
+        path.unlink(missing_ok=True)
+
+
 def _run(
     sources: list[Path], output_dir: Path, settings: FileSettings, *, jobs: int
-) -> Iterator[FileResult]:
+) -> Generator[FileResult, None, None]:
     """Convert ``sources``, yielding results in input order."""
     convert = functools.partial(convert_file, output_dir=output_dir, settings=settings)
-    if jobs == 1 or len(sources) == 1:
+    if jobs == 1 or len(sources) <= 1:
         yield from map(convert, sources)
         return
     with ProcessPoolExecutor(max_workers=min(jobs, len(sources))) as pool:

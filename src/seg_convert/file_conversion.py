@@ -28,6 +28,8 @@ class FileResult:
     source: Path
     outputs: tuple[Path, ...] = ()
     error: SegConvertError | None = None
+    skipped: bool = False  # unchanged since the last run: nothing was done
+    image: Path | None = None  # the image file, when not embedded
     shapes: int = 0
     instances: int = 0
     seconds: float = 0.0
@@ -99,6 +101,7 @@ def _convert(source: Path, output_dir: Path, settings: FileSettings) -> FileResu
     return FileResult(
         source=source,
         outputs=tuple(outputs),
+        image=None if isinstance(annotation.image, bytes) else annotation.image,
         shapes=len(annotation.shapes),
         instances=arrays.object_count,
     )

@@ -7,10 +7,12 @@ Schema (version 1)::
      "files": [{"source": "in/a.json", "stem": "a", "status": "converted",
                 "error": null, "outputs": ["out/JPEGImages/a.jpg", ...],
                 "shapes": 7, "instances": 5, "seconds": 0.031}, ...],
-     "totals": {"inputs": 10, "converted": 9, "failed": 1, "not_tried": 0,
+     "totals": {"inputs": 10, "converted": 9, "skipped": 0, "failed": 1,
+                "not_tried": 0,
                 "seconds": 1.2}}
 
-``status`` is ``converted`` or ``failed``; files a ``--fail-fast`` run did not
+``status`` is ``converted``, ``skipped`` (unchanged since the last run) or
+``failed``; files a ``--fail-fast`` run did not
 reach are counted in ``not_tried`` and not listed.
 """
 
@@ -24,6 +26,7 @@ from typing import Any
 from .atomic import write_atomically
 from .convert import ConversionReport
 from .errors import OutputError
+from .file_conversion import FileResult
 
 REPORT_VERSION = 1
 
@@ -40,7 +43,7 @@ def report_document(
         {
             "source": str(result.source),
             "stem": result.source.stem,
-            "status": "converted" if result.ok else "failed",
+            "status": _status(result),
             "error": None if result.error is None else str(result.error),
             "outputs": [str(path) for path in result.outputs],
             "shapes": result.shapes,
@@ -57,6 +60,7 @@ def report_document(
         "totals": {
             "inputs": report.inputs,
             "converted": report.converted,
+            "skipped": report.skipped,
             "failed": report.failed,
             "not_tried": report.inputs - len(report.results),
             "seconds": round(seconds, 3),
@@ -71,6 +75,12 @@ def write_report(path: Path, document: Mapping[str, Any]) -> None:
         write_atomically(path, data.encode())
     except OSError as error:
         raise OutputError(path, f"cannot write the report: {error.strerror}") from None
+
+
+def _status(result: FileResult) -> str:
+    if result.skipped:
+        return "skipped"
+    return "converted" if result.ok else "failed"
 
 
 def _plain(value: Any) -> Any:

@@ -81,18 +81,8 @@ class Sample:
     object_visualization: Image.Image | None = None
 
 
-def prepare_output(
-    root: Path, *, layout: Layout, visualize: bool, instances: bool
-) -> None:
-    """Create the dataset directories in ``root``, which must be new or empty."""
-    if root.exists() and not root.is_dir():
-        raise OutputError(root, "exists and is not a directory")
-    if root.is_dir() and any(root.iterdir()):
-        raise OutputError(
-            root,
-            "already exists and is not empty (choose a new output directory, "
-            "or remove this one)",
-        )
+def dataset_dirs(layout: Layout, *, visualize: bool, instances: bool) -> list[str]:
+    """The directories a dataset with these options has."""
     dirs = [IMAGES_DIR, layout.class_npy, layout.class_png, SPLITS_DIR]
     if visualize:
         dirs.append(CLASS_VISUALIZATION_DIR)
@@ -100,8 +90,25 @@ def prepare_output(
         dirs += [layout.object_npy, layout.object_png]
         if visualize:
             dirs.append(OBJECT_VISUALIZATION_DIR)
+    return dirs
+
+
+# Every directory any options put into a dataset.
+ALL_DATASET_DIRS = frozenset(
+    name
+    for layout in LAYOUTS.values()
+    for name in dataset_dirs(layout, visualize=True, instances=True)
+)
+
+
+def prepare_output(
+    root: Path, *, layout: Layout, visualize: bool, instances: bool
+) -> None:
+    """Create the dataset directories in ``root``."""
+    if root.exists() and not root.is_dir():
+        raise OutputError(root, "exists and is not a directory")
     try:
-        for name in dirs:
+        for name in dataset_dirs(layout, visualize=visualize, instances=instances):
             (root / name).mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(root, f"cannot create: {error.strerror}") from None

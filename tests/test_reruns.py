@@ -1,0 +1,172 @@
+"""Re-runs into an existing output: only what changed is done, and a killed run
+is finished by the next one with output identical to an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from seg_convert.cli import cli
+
+from .conftest import WriteAnnotation, gradient_image, shape
+
+SHAPES = [
+    shape("cat", [[2, 2], [40, 5], [20, 30]], group_id=1),
+    shape("dog", [[30, 20], [40, 30]], "circle"),
+]
+
+
+def convert(
+    source: Path, out: Path, labels: Path, *args: str, report: Path | None = None
+) -> Result:
+    extra = ["--report", str(report)] if report else []
+    return CliRunner().invoke(
+        cli,
+        ["labelme2voc", str(source), str(out), "--labels", str(labels), *args, *extra],
+    )
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def statuses(report: Path) -> dict[str, str]:
+    return {f["stem"]: f["status"] for f in json.loads(report.read_text())["files"]}
+
+
+@pytest.fixture
+def folder(write_annotation: WriteAnnotation, tmp_path: Path) -> Path:
+    for name in "abcde":
+        write_annotation(name, SHAPES)
+    return tmp_path / "in"
+
+
+def test_second_run_does_nothing_and_says_so(
+    folder: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    assert convert(folder, out, labels_file).exit_code == 0
+    before = tree(out)
+    report = tmp_path / "r.json"
+    result = convert(folder, out, labels_file, report=report)
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"converted 0 of 5 files into {out}, 5 unchanged since the last run\n"
+    )
+    assert set(statuses(report).values()) == {"skipped"}
+    assert tree(out) == before
+
+
+def test_touching_one_json_reconverts_exactly_that_one(
+    folder: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    assert convert(folder, out, labels_file).exit_code == 0
+    before = tree(out)
+    stat = (folder / "c.json").stat()
+    os.utime(folder / "c.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    report = tmp_path / "r.json"
+    assert convert(folder, out, labels_file, report=report).exit_code == 0
+    assert statuses(report) == {
+        "a": "skipped",
+        "b": "skipped",
+        "c": "converted",
+        "d": "skipped",
+        "e": "skipped",
+    }
+    after = tree(out)
+    changed = {k for k in before if before[k] != after[k]}
+    assert changed == {".seg-convert/manifest.json"}  # c's new time; same outputs
+
+
+def test_changed_image_deleted_input_and_new_failure(
+    folder: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    assert convert(folder, out, labels_file).exit_code == 0
+    gradient_image().rotate(180).save(folder / "a.jpg")
+    (folder / "b.json").unlink()
+    (folder / "c.json").write_text("{")
+    report = tmp_path / "r.json"
+    result = convert(folder, out, labels_file, report=report)
+    assert result.exit_code == 1
+    assert statuses(report) == {
+        "a": "converted",
+        "c": "failed",
+        "d": "skipped",
+        "e": "skipped",
+    }
+    assert not list(out.rglob("b.*")) and not list(out.rglob("c.*"))
+    trainval = (out / "ImageSets" / "Segmentation" / "trainval.txt").read_text()
+    assert trainval == "a\nd\ne\n"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--layout", "voc"], ["--instances"], ["--noviz"], ["--force"]],
+    ids=["layout", "instances", "noviz", "force"],
+)
+def test_changed_options_redo_everything_as_a_clean_run(
+    folder: Path, tmp_path: Path, labels_file: Path, options: list[str]
+) -> None:
+    out = tmp_path / "out"
+    assert convert(folder, out, labels_file).exit_code == 0
+    report = tmp_path / "r.json"
+    assert convert(folder, out, labels_file, *options, report=report).exit_code == 0
+    assert set(statuses(report).values()) == {"converted"}
+    clean = tmp_path / "clean"
+    assert convert(folder, clean, labels_file, *options).exit_code == 0
+    assert tree(out) == tree(clean)
+
+
+def _journal_lines(out: Path) -> int:
+    try:
+        return len((out / ".seg-convert" / "journal.jsonl").read_bytes().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("kill_after", [0, 3, 12, 25])
+def test_killed_run_is_finished_by_the_next(
+    write_annotation: WriteAnnotation,
+    tmp_path: Path,
+    labels_file: Path,
+    jobs: str,
+    kill_after: int,
+) -> None:
+    """SIGKILL a real run once ``kill_after`` samples are recorded."""
+    image = gradient_image(640, 480)
+    for i in range(30):
+        write_annotation(f"s{i:02d}", SHAPES, image=image)
+    source = tmp_path / "in"
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "seg_convert", "labelme2voc", str(source)]
+    command += [str(out), "--labels", str(labels_file), "--jobs", jobs, "--instances"]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        manifest = out / ".seg-convert" / "manifest.json"
+        if manifest.exists() and _journal_lines(out) >= kill_after:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.002)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before the kill"
+    result = convert(source, out, labels_file, "--jobs", jobs, "--instances")
+    assert result.exit_code == 0, result.output
+    clean = tmp_path / "clean"
+    assert convert(source, clean, labels_file, "--instances").exit_code == 0
+    assert tree(out) == tree(clean)
