@@ -21,6 +21,7 @@ import click
 from . import __version__
 from .colormap import VOID_INDEX
 from .convert import ConversionReport, default_jobs, labelme2voc
+from .discovery import Shard
 from .errors import SegConvertError
 from .file_conversion import FileResult
 from .fonts import check_font, choose_font
@@ -76,6 +77,28 @@ max_image_pixels_option = click.option(
     help="Refuse images with more pixels than this (a guard against "
     "decompression bombs).",
 )
+
+
+class ShardParam(click.ParamType):  # type: ignore[type-arg]
+    """``--shard K/N``: this run converts shard K (from 0) of N."""
+
+    name = "K/N"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Shard:
+        if isinstance(value, Shard):
+            return value
+        index, _, count = str(value).partition("/")
+        try:
+            return Shard(int(index), int(count))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not K/N with 0 <= K < N, e.g. 0/4 for the first of "
+                "four shards",
+                param,
+                ctx,
+            )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -149,6 +172,26 @@ def cli() -> None:
     "-q", "--quiet", is_flag=True, help="Print errors only: no progress, no summary."
 )
 @click.option(
+    "-r",
+    "--recursive",
+    is_flag=True,
+    help="Also take the labelme files in INPUT_DIR's subfolders.",
+)
+@click.option(
+    "--flatten-names",
+    is_flag=True,
+    help="Name outputs by the path below INPUT_DIR, folders joined by __ "
+    "(a/b/1.json -> a__b__1), so equal file names in different folders do not "
+    "collide.",
+)
+@click.option(
+    "--shard",
+    type=ShardParam(),
+    default=None,
+    help="Convert only shard K (counted from 0) of N, chosen by a hash of each "
+    "file's output name; N runs with K = 0..N-1 fill one OUTPUT_DIR.",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Convert every file again, even those unchanged since the last run.",
@@ -178,6 +221,9 @@ def labelme2voc_command(
     jobs: int,
     report_path: Path | None,
     quiet: bool,
+    recursive: bool,
+    flatten_names: bool,
+    shard: Shard | None,
     force: bool,
     fail_fast: bool,
     font: str | None,
@@ -207,6 +253,9 @@ def labelme2voc_command(
         "max_image_pixels": max_image_pixels,
         "jobs": jobs,
         "fail_fast": fail_fast,
+        "recursive": recursive,
+        "flatten_names": flatten_names,
+        "shard": None if shard is None else f"{shard.index}/{shard.count}",
     }
     progress = _Progress(show_bar=not quiet and sys.stderr.isatty())
     started = time.perf_counter()
@@ -226,6 +275,9 @@ def labelme2voc_command(
                 jobs=jobs,
                 fail_fast=fail_fast,
                 force=force,
+                recursive=recursive,
+                flatten_names=flatten_names,
+                shard=shard,
                 on_start=progress.start,
                 on_result=progress.result,
             )

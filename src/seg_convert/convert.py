@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import TEMPORARY_SUFFIX
-from .errors import InputError, OutputError
+from .discovery import Input, Shard, find_inputs
+from .errors import OutputError
 from .file_conversion import FileResult, FileSettings, convert_file
 from .fonts import choose_font
 from .images import DEFAULT_MAX_PIXELS
@@ -25,6 +26,7 @@ from .manifest import (
     Entry,
     Manifest,
     append_journal,
+    is_ours,
     is_unchanged,
     load_manifest,
     make_entry,
@@ -63,24 +65,6 @@ class ConversionReport:
         return sum(not result.ok for result in self.results)
 
 
-def find_annotations(input_dir: Path) -> list[Path]:
-    """The labelme JSON files directly in ``input_dir``, in a stable order."""
-    try:
-        found = sorted(
-            path
-            for path in input_dir.iterdir()
-            if path.suffix.lower() == ".json" and not path.name.startswith(".")
-        )
-    except OSError as error:
-        raise InputError(input_dir, f"cannot list: {error.strerror}") from None
-    if not found:
-        raise InputError(
-            input_dir,
-            "no labelme files (*.json) here; give the directory labelme saved to",
-        )
-    return found
-
-
 def default_jobs() -> int:
     """All the cores this process may use."""
     try:
@@ -104,6 +88,9 @@ def labelme2voc(
     jobs: int = 1,
     fail_fast: bool = False,
     force: bool = False,
+    recursive: bool = False,
+    flatten_names: bool = False,
+    shard: Shard | None = None,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> ConversionReport:
@@ -129,7 +116,10 @@ def labelme2voc(
         raise ValueError(f"val_fraction must be in [0, 1], not {val_fraction}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
-    sources = find_annotations(input_dir)
+    inputs = find_inputs(input_dir, recursive=recursive, flatten_names=flatten_names)
+    all_stems = [item.stem for item in inputs]
+    if shard is not None:
+        inputs = [item for item in inputs if shard.holds(item.stem)]
     settings = FileSettings(
         labels=labels,
         layout=LAYOUTS[layout],
@@ -146,62 +136,76 @@ def labelme2voc(
             "max_image_pixels": max_image_pixels,
         }
     )
-    entries = _previous_entries(output_dir, key, force=force)
+    entries = _previous_entries(output_dir, key, force=force, shard=shard)
     prepare_output(
         output_dir, layout=settings.layout, visualize=visualize, instances=instances
     )
-    save_manifest(output_dir, Manifest(options_key=key, entries=entries))
+    save_manifest(output_dir, Manifest(options_key=key, entries=entries), shard)
     write_class_names(output_dir, labels)
 
-    stems = {source.stem for source in sources}
-    for stem in set(entries) - stems:  # inputs deleted since the last run
+    stems = {item.stem for item in inputs}
+    owned = (
+        set(entries)
+        if shard is None
+        else {stem for stem in entries if shard.holds(stem)}
+    )
+    for stem in owned - stems:  # inputs deleted since the last run
         _remove_outputs(output_dir, entries.pop(stem))
     unchanged = {
-        source
-        for source in sources
-        if source.stem in entries
-        and is_unchanged(entries[source.stem], source, input_dir=input_dir)
+        item
+        for item in inputs
+        if item.stem in entries
+        and is_unchanged(entries[item.stem], item.source, input_dir=input_dir)
     }
     if on_start is not None:
-        on_start(len(sources))
+        on_start(len(inputs))
     todo = _run(
-        [s for s in sources if s not in unchanged], output_dir, settings, jobs=jobs
+        [item for item in inputs if item not in unchanged],
+        output_dir,
+        settings,
+        jobs=jobs,
     )
     results = []
-    for source in sources:
-        if source in unchanged:
-            entry = entries[source.stem]
+    for item in inputs:
+        if item in unchanged:
+            entry = entries[item.stem]
             result = FileResult(
-                source=source,
+                source=item.source,
+                stem=item.stem,
                 skipped=True,
                 outputs=tuple(output_dir / path for path in entry.outputs),
             )
         else:
             result = next(todo)
-            _record(result, entries, input_dir=input_dir, output_dir=output_dir)
+            _record(result, entries, input_dir, output_dir, shard)
         results.append(result)
         if on_result is not None:
             on_result(result)
         if fail_fast and not result.ok:
             break
     todo.close()  # stops the workers when fail-fast ended the loop early
-    save_manifest(output_dir, Manifest(options_key=key, entries=entries))
+    save_manifest(output_dir, Manifest(options_key=key, entries=entries), shard)
+    # A shard cannot know which files other shards fail, so every shard lists all
+    # inputs: the same lists from each, and from one unsharded run that succeeds.
+    listed = entries if shard is None else all_stems
     write_splits(
-        output_dir, make_splits(entries, val_fraction=val_fraction, seed=split_seed)
+        output_dir, make_splits(listed, val_fraction=val_fraction, seed=split_seed)
     )
     return ConversionReport(
-        output_dir=output_dir, inputs=len(sources), results=tuple(results)
+        output_dir=output_dir, inputs=len(inputs), results=tuple(results)
     )
 
 
-def _previous_entries(output_dir: Path, key: str, *, force: bool) -> dict[str, Entry]:
+def _previous_entries(
+    output_dir: Path, key: str, *, force: bool, shard: Shard | None
+) -> dict[str, Entry]:
     """The samples an earlier run left that this run may keep; refuse a folder
     that is not empty and not ours."""
     if not output_dir.is_dir():
         return {}
-    manifest = load_manifest(output_dir)
+    manifest = load_manifest(output_dir, shard)
     if manifest is None:
-        if any(output_dir.iterdir()):
+        if any(output_dir.iterdir()) and not is_ours(output_dir):
             raise OutputError(
                 output_dir,
                 "is not empty and was not written by seg-convert (choose a new "
@@ -220,10 +224,14 @@ def _previous_entries(output_dir: Path, key: str, *, force: bool) -> dict[str, E
 
 
 def _record(
-    result: FileResult, entries: dict[str, Entry], *, input_dir: Path, output_dir: Path
+    result: FileResult,
+    entries: dict[str, Entry],
+    input_dir: Path,
+    output_dir: Path,
+    shard: Shard | None,
 ) -> None:
     """Put a converted sample into the journal, or forget a failed one."""
-    stem = result.source.stem
+    stem = result.stem
     entry = None
     if result.ok:
         entry = make_entry(
@@ -239,7 +247,7 @@ def _record(
             _remove_outputs(output_dir, old)
         return
     entries[stem] = entry
-    append_journal(output_dir, stem, entry)
+    append_journal(output_dir, stem, entry, shard)
 
 
 def _remove_outputs(output_dir: Path, entry: Entry) -> None:
@@ -254,15 +262,15 @@ def _remove_temporary_files(output_dir: Path) -> None:
 
 
 def _run(
-    sources: list[Path], output_dir: Path, settings: FileSettings, *, jobs: int
+    inputs: list[Input], output_dir: Path, settings: FileSettings, *, jobs: int
 ) -> Generator[FileResult, None, None]:
-    """Convert ``sources``, yielding results in input order."""
+    """Convert ``inputs``, yielding results in input order."""
     convert = functools.partial(convert_file, output_dir=output_dir, settings=settings)
-    if jobs == 1 or len(sources) <= 1:
-        yield from map(convert, sources)
+    if jobs == 1 or len(inputs) <= 1:
+        yield from map(convert, inputs)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(sources))) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(inputs))) as pool:
         try:
-            yield from pool.map(convert, sources)
+            yield from pool.map(convert, inputs)
         finally:  # A consumer that stops early (fail-fast) drops the rest.
             pool.shutdown(wait=True, cancel_futures=True)

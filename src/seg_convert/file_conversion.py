@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from .annotation import load_image, read_annotation
+from .discovery import Input
 from .errors import AnnotationError, SegConvertError
 from .labels import LabelTable
 from .rasterize import Rasterized, class_ids, rasterize
@@ -26,6 +27,7 @@ class FileResult:
     """How one input file went: its outputs, or the error that stopped it."""
 
     source: Path
+    stem: str
     outputs: tuple[Path, ...] = ()
     error: SegConvertError | None = None
     skipped: bool = False  # unchanged since the last run: nothing was done
@@ -54,17 +56,19 @@ class FileSettings:
 
 
 def convert_file(
-    source: Path, *, output_dir: Path, settings: FileSettings
+    item: Input, *, output_dir: Path, settings: FileSettings
 ) -> FileResult:
     """Convert one labelme file; never raises for a problem of the file."""
     started = time.perf_counter()
+    source = item.source
     try:
-        result = _convert(source, output_dir, settings)
+        result = _convert(item, output_dir, settings)
     except SegConvertError as error:
-        result = FileResult(source=source, error=error)
+        result = FileResult(source=source, stem=item.stem, error=error)
     except Exception as error:  # A bug must not stop the batch; it is reported.
         result = FileResult(
             source=source,
+            stem=item.stem,
             error=SegConvertError(
                 source,
                 f"unexpected error, please report it: {type(error).__name__}: {error}",
@@ -73,7 +77,8 @@ def convert_file(
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
-def _convert(source: Path, output_dir: Path, settings: FileSettings) -> FileResult:
+def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResult:
+    source = item.source
     limit = settings.max_image_pixels
     annotation = read_annotation(source, max_image_pixels=limit)
     ids = class_ids(annotation.shapes, settings.labels, owner=source)
@@ -89,7 +94,7 @@ def _convert(source: Path, output_dir: Path, settings: FileSettings) -> FileResu
         )
     class_visualization, object_visualization = _visualizations(image, arrays, settings)
     sample = Sample(
-        stem=source.stem,
+        stem=item.stem,
         image=image,
         jpeg=loaded.jpeg,
         classes=arrays.classes,
@@ -100,6 +105,7 @@ def _convert(source: Path, output_dir: Path, settings: FileSettings) -> FileResu
     outputs = write_sample(output_dir, settings.layout, sample)
     return FileResult(
         source=source,
+        stem=item.stem,
         outputs=tuple(outputs),
         image=None if isinstance(annotation.image, bytes) else annotation.image,
         shapes=len(annotation.shapes),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomically
+from .discovery import Shard
 from .errors import OutputError
 
 STATE_DIR = ".seg-convert"
@@ -94,10 +95,24 @@ def is_unchanged(entry: Entry, source: Path, *, input_dir: Path) -> bool:
     )
 
 
-def load_manifest(root: Path) -> Manifest | None:
+def _names(shard: Shard | None) -> tuple[str, str]:
+    # Each shard keeps its own manifest and journal: shards run at the same time.
+    if shard is None:
+        return MANIFEST_FILE, JOURNAL_FILE
+    tag = f"-{shard.index}-of-{shard.count}"
+    return f"manifest{tag}.json", f"journal{tag}.jsonl"
+
+
+def is_ours(root: Path) -> bool:
+    """Whether a seg-convert run (any shard) has written into ``root``."""
+    return any((root / STATE_DIR).glob("manifest*.json"))
+
+
+def load_manifest(root: Path, shard: Shard | None = None) -> Manifest | None:
     """The manifest of ``root`` with its journal folded in; None if there is none."""
     state = root / STATE_DIR
-    path = state / MANIFEST_FILE
+    manifest_name, journal_name = _names(shard)
+    path = state / manifest_name
     if not path.is_file():
         return None
     try:
@@ -111,13 +126,14 @@ def load_manifest(root: Path) -> Manifest | None:
             f"unreadable seg-convert manifest ({error}); remove the output "
             "directory, or run with --force",
         ) from None
-    entries.update(_journal_entries(state / JOURNAL_FILE))
+    entries.update(_journal_entries(state / journal_name))
     return Manifest(options_key=data["options_key"], entries=entries)
 
 
-def save_manifest(root: Path, manifest: Manifest) -> None:
+def save_manifest(root: Path, manifest: Manifest, shard: Shard | None = None) -> None:
     """Write the manifest and drop the journal it now contains."""
     state = root / STATE_DIR
+    manifest_name, journal_name = _names(shard)
     state.mkdir(exist_ok=True)
     data = {
         "version": MANIFEST_VERSION,
@@ -127,15 +143,17 @@ def save_manifest(root: Path, manifest: Manifest) -> None:
         },
     }
     text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    write_atomically(state / MANIFEST_FILE, text.encode())
-    (state / JOURNAL_FILE).unlink(missing_ok=True)
+    write_atomically(state / manifest_name, text.encode())
+    (state / journal_name).unlink(missing_ok=True)
 
 
-def append_journal(root: Path, stem: str, entry: Entry) -> None:
+def append_journal(
+    root: Path, stem: str, entry: Entry, shard: Shard | None = None
+) -> None:
     """Record one converted sample right away (a line is small: one write)."""
     line = json.dumps({"stem": stem, **_item(entry)}, ensure_ascii=False) + "\n"
     # Closing hands the line to the OS: a killed process cannot lose it.
-    with open(root / STATE_DIR / JOURNAL_FILE, "a", encoding="utf-8") as journal:
+    with open(root / STATE_DIR / _names(shard)[1], "a", encoding="utf-8") as journal:
         journal.write(line)
 
 

@@ -42,7 +42,7 @@ def report_document(
     files = [
         {
             "source": str(result.source),
-            "stem": result.source.stem,
+            "stem": result.stem,
             "status": _status(result),
             "error": None if result.error is None else str(result.error),
             "outputs": [str(path) for path in result.outputs],

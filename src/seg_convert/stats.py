@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .annotation import load_image, read_annotation
-from .convert import find_annotations
+from .discovery import find_inputs
 from .errors import InputError, SegConvertError
 from .images import DEFAULT_MAX_PIXELS
 from .labels import BACKGROUND_NAME, IGNORE_NAME, LabelTable
@@ -109,7 +109,7 @@ def annotation_stats(
     the table is counted as failed, as the converter would fail it.
     """
     stats = DatasetStats(source="labelme")
-    for path in find_annotations(input_dir):
+    for path in (item.source for item in find_inputs(input_dir)):
         try:
             annotation = read_annotation(path, max_image_pixels=max_image_pixels)
             table = labels or LabelTable(
@@ -177,7 +177,7 @@ def label_usage(
     shapes: Counter[str] = Counter()
     files: Counter[str] = Counter()
     failed = []
-    for path in find_annotations(input_dir):
+    for path in (item.source for item in find_inputs(input_dir)):
         try:
             annotation = read_annotation(path, max_image_pixels=max_image_pixels)
         except SegConvertError as error:

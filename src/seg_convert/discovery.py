@@ -1,0 +1,108 @@
+"""Finding the labelme files to convert and naming their outputs.
+
+Files are taken in a stable order (sorted by their path relative to the input
+directory), so every run, every machine and every shard sees the same list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+FLATTEN_SEPARATOR = "__"
+
+
+@dataclass(frozen=True)
+class Input:
+    """A labelme file and the stem its outputs are named by."""
+
+    source: Path
+    stem: str
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``index`` (from 0) of ``count``."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"shard {self.index}/{self.count}: need 0 <= K < N")
+
+    def holds(self, stem: str) -> bool:
+        """Whether this shard converts ``stem``: by a hash of the stem alone."""
+        digest = hashlib.sha256(stem.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index
+
+
+def find_inputs(
+    input_dir: Path, *, recursive: bool = False, flatten_names: bool = False
+) -> list[Input]:
+    """The labelme JSON files in ``input_dir`` (and below, if ``recursive``).
+
+    Output stems are the file names without ``.json``; with ``flatten_names``,
+    the path below ``input_dir`` joined by ``__`` (``a/b/1.json`` -> ``a__b__1``).
+    Two files that would get the same stem are an error naming both.
+    """
+    sources = sorted(_json_files(input_dir, recursive=recursive))
+    if not sources:
+        raise InputError(
+            input_dir,
+            "no labelme files (*.json) here; give the directory labelme saved to"
+            + ("" if recursive else " (or use --recursive for subfolders)"),
+        )
+    inputs = [
+        Input(source, _stem(source, input_dir, flatten=flatten_names))
+        for source in sources
+    ]
+    _check_unique(inputs, input_dir)
+    return inputs
+
+
+def _json_files(input_dir: Path, *, recursive: bool) -> list[Path]:
+    found = []
+    try:
+        # os.walk does not follow links to directories, so no link loops.
+        for folder, dirs, files in os.walk(input_dir, onerror=_raise):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            found += [
+                Path(folder) / name
+                for name in files
+                if name.lower().endswith(".json") and not name.startswith(".")
+            ]
+            if not recursive:
+                break
+    except OSError as error:
+        raise InputError(
+            error.filename or input_dir, f"cannot list: {error.strerror}"
+        ) from None
+    return found
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _stem(source: Path, input_dir: Path, *, flatten: bool) -> str:
+    relative = source.relative_to(input_dir).with_suffix("")
+    return FLATTEN_SEPARATOR.join(relative.parts) if flatten else relative.name
+
+
+def _check_unique(inputs: Sequence[Input], input_dir: Path) -> None:
+    first: dict[str, Path] = {}
+    for item in inputs:
+        other = first.setdefault(item.stem, item.source)
+        if other != item.source:
+            raise InputError(
+                input_dir,
+                f"{other.relative_to(input_dir)} and "
+                f"{item.source.relative_to(input_dir)} would both be written as "
+                f"{item.stem!r} (rename one, or use --flatten-names)",
+            )
