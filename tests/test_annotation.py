@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from seg_convert.annotation import Annotation, load_image, read_annotation
+from seg_convert.annotation import Annotation, LoadedImage, load_image, read_annotation
 from seg_convert.errors import AnnotationError, ImageError
 
 from .conftest import WriteAnnotation, b64, gradient_image, png_bytes, shape
@@ -52,7 +52,7 @@ def test_reads_a_labelme_3_file(tmp_path: Path) -> None:
     assert only.points == ((1.0, 2.0), (30.0, 4.0), (10.0, 20.0))
     assert annotation.image == tmp_path / "img.jpg"
     assert annotation.declared_size == (None, None)
-    assert load_image(annotation, max_image_pixels=LIMIT).rgb.size == (64, 48)
+    assert load_image(annotation, max_image_pixels=LIMIT).size == (64, 48)
 
 
 def test_reads_embedded_image_data(write_annotation: WriteAnnotation) -> None:
@@ -307,8 +307,8 @@ def test_a_directory_named_json(tmp_path: Path) -> None:
         read(tmp_path / "d.json")
 
 
-def _load(path: Path) -> Image.Image:
-    return load_image(read(path), max_image_pixels=LIMIT).rgb
+def _load(path: Path) -> LoadedImage:
+    return load_image(read(path), max_image_pixels=LIMIT)
 
 
 def test_image_errors(write_annotation: WriteAnnotation, tmp_path: Path) -> None:

@@ -133,6 +133,12 @@ def test_random_shapes_equal_labelme(scene: tuple[int, int, list[Shape]]) -> Non
     classes, instances = labelme_arrays(shapes, height, width)
     np.testing.assert_array_equal(result.classes, classes)
     np.testing.assert_array_equal(result.instances, instances)
+    np.testing.assert_array_equal(result.indices, np.where(classes < 0, 255, classes))
+    # Without instances the classes are drawn on an 8-bit canvas: same pixels.
+    eight_bit = rasterize(shapes, ids, height=height, width=width, instances=False)
+    np.testing.assert_array_equal(eight_bit.classes, classes)
+    np.testing.assert_array_equal(eight_bit.indices, result.indices)
+    assert eight_bit.instances is None
 
 
 def test_instances_follow_label_and_group_id() -> None:

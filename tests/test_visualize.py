@@ -16,12 +16,14 @@ from seg_convert.visualize import draw_visualization
 
 
 def _scene(names: tuple[str, ...], font: str) -> np.ndarray:
-    label = np.zeros((120, 160), np.int32)
-    label[10:60, 10:60] = 1
-    label[70:110, 20:40] = -1
+    indices = np.zeros((120, 160), np.uint8)
+    indices[10:60, 10:60] = 1
+    indices[70:110, 20:40] = 255
     image = Image.new("RGB", (160, 120), (200, 100, 50))
     return np.asarray(
-        draw_visualization(image, label, class_names=names, font_source=font)
+        draw_visualization(
+            image.convert("L"), indices, class_names=names, font_source=font
+        )
     )
 
 
@@ -33,15 +35,13 @@ def test_blends_gray_image_with_class_colors() -> None:
         np.testing.assert_allclose(viz[y, x], expected, atol=1)
 
 
-def test_input_image_is_not_modified() -> None:
-    image = Image.new("RGB", (8, 8), (9, 9, 9))
+def test_inputs_are_not_modified() -> None:
+    gray = Image.new("L", (8, 8), 9)
+    indices = np.ones((8, 8), np.uint8)
     draw_visualization(
-        image,
-        np.ones((8, 8), np.int32),
-        class_names=("_background_", "a"),
-        font_source=BUILTIN_FONT,
+        gray, indices, class_names=("_background_", "a"), font_source=BUILTIN_FONT
     )
-    assert image.getpixel((0, 0)) == (9, 9, 9)
+    assert gray.getpixel((0, 0)) == 9 and (indices == 1).all()
 
 
 def test_legend_writes_the_names() -> None:

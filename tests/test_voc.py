@@ -46,7 +46,9 @@ def test_write_sample_writes_each_file_atomically(tmp_path: Path) -> None:
     voc.prepare_output(tmp_path, layout=layout, visualize=False, instances=False)
     label = np.zeros((3, 4), np.int32)
     image = Image.new("RGB", (4, 3))
-    paths = voc.write_sample(tmp_path, layout, voc.Sample("s", image, label))
+    indices = label.astype(np.uint8)
+    sample = voc.Sample("s", label, indices, image=image)
+    paths = voc.write_sample(tmp_path, layout, sample)
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
         "JPEGImages/s.jpg",
         "SegmentationClass/s.npy",

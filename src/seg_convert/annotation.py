@@ -23,7 +23,14 @@ import numpy.typing as npt
 from PIL import Image
 
 from .errors import AnnotationError, ImageError, undecodable_line
-from .images import apply_exif_orientation, decode_image, is_copyable_jpeg, to_rgb
+from .images import (
+    apply_exif_orientation,
+    decode_image,
+    is_copyable_jpeg,
+    load_pixels,
+    open_image,
+    to_rgb,
+)
 
 # How many points each shape type takes: (at least, at most or None).
 POINT_COUNTS: Mapping[str, tuple[int, int | None]] = {
@@ -98,38 +105,62 @@ def read_annotation(path: Path, *, max_image_pixels: int) -> Annotation:
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """An annotation's image as RGB, and its JPEG bytes when they can be copied."""
+    """An annotation's image, decoded only as far as it is needed.
 
-    rgb: Image.Image
-    jpeg: bytes | None
+    ``jpeg`` holds the file's bytes when they can be copied into the dataset as
+    they are; otherwise ``rgb`` is the image to encode. ``gray`` is there when
+    asked for.
+    """
+
+    size: tuple[int, int]
+    rgb: Image.Image | None = None
+    gray: Image.Image | None = None
+    jpeg: bytes | None = None
 
 
-def load_image(annotation: Annotation, *, max_image_pixels: int) -> LoadedImage:
+def load_image(
+    annotation: Annotation, *, max_image_pixels: int, gray: bool = False
+) -> LoadedImage:
     """Decode the annotation's image as labelme sees it.
 
     EXIF orientation is applied to image files but not to ``imageData``, which
     labelme stores already upright. A size that disagrees with ``imageWidth`` /
     ``imageHeight`` means the annotation was drawn on another image: an error.
+    A JPEG that can be copied as it is is not decoded at all, unless ``gray``
+    asks for its pixels (then decoded straight to gray, which is faster).
     """
-    source = annotation.image
+    source, owner = annotation.image, annotation.path
     what = "imageData" if isinstance(source, bytes) else f"image {source}"
-    decoded = decode_image(
-        source, max_pixels=max_image_pixels, owner=annotation.path, what=what
-    )
-    image = decoded if isinstance(source, bytes) else apply_exif_orientation(decoded)
+    opened = open_image(source, max_pixels=max_image_pixels, owner=owner, what=what)
+    data = b""
+    if opened.format == "JPEG":
+        data = source if isinstance(source, bytes) else _read_bytes(source, what)
+    if is_copyable_jpeg(opened, data):  # upright already: its size is final
+        _check_declared_size(annotation, opened.size, what)
+        if gray:
+            opened.draft("L", opened.size)
+            load_pixels(opened, owner=owner, what=what)
+        return LoadedImage(size=opened.size, gray=opened if gray else None, jpeg=data)
+    image = load_pixels(opened, owner=owner, what=what)
+    if not isinstance(source, bytes):
+        image = apply_exif_orientation(image)
+    _check_declared_size(annotation, image.size, what)
+    rgb = to_rgb(image, owner=owner)
+    return LoadedImage(size=rgb.size, rgb=rgb, gray=rgb.convert("L") if gray else None)
+
+
+def _check_declared_size(
+    annotation: Annotation, size: tuple[int, int], what: str
+) -> None:
     for name, declared, actual in zip(
-        ("imageWidth", "imageHeight"), annotation.declared_size, image.size, strict=True
+        ("imageWidth", "imageHeight"), annotation.declared_size, size, strict=True
     ):
         if declared is not None and declared != actual:
             raise ImageError(
                 annotation.path,
-                f"{name} is {declared} but {what} is {image.width}x{image.height}; "
+                f"{name} is {declared} but {what} is {size[0]}x{size[1]}; "
                 "the annotation was made on a different image",
             )
-    jpeg = None
-    if is_copyable_jpeg(decoded):
-        jpeg = source if isinstance(source, bytes) else _read_bytes(source, what)
-    return LoadedImage(rgb=to_rgb(image, owner=annotation.path), jpeg=jpeg)
 
 
 def _read_bytes(path: Path, what: str) -> bytes:

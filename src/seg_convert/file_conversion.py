@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from .annotation import load_image, read_annotation
@@ -82,9 +83,16 @@ def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResul
     limit = settings.max_image_pixels
     annotation = read_annotation(source, max_image_pixels=limit)
     ids = class_ids(annotation.shapes, settings.labels, owner=source)
-    loaded = load_image(annotation, max_image_pixels=limit)
-    image = loaded.rgb
-    arrays = rasterize(annotation.shapes, ids, height=image.height, width=image.width)
+    visualize = settings.font_source is not None
+    loaded = load_image(annotation, max_image_pixels=limit, gray=visualize)
+    width, height = loaded.size
+    arrays = rasterize(
+        annotation.shapes,
+        ids,
+        height=height,
+        width=width,
+        instances=settings.instances,
+    )
     if settings.instances and len(arrays.instance_labels) > MAX_INSTANCES:
         raise AnnotationError(
             source,
@@ -92,13 +100,18 @@ def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResul
             f"most {MAX_INSTANCES}; give shapes of one object the same group_id, "
             "or convert without --instances",
         )
-    class_visualization, object_visualization = _visualizations(image, arrays, settings)
+    class_visualization, object_visualization = (
+        _visualizations(loaded.gray, arrays, settings.labels, settings.font_source)
+        if loaded.gray is not None and settings.font_source is not None
+        else (None, None)
+    )
     sample = Sample(
         stem=item.stem,
-        image=image,
+        image=loaded.rgb,
         jpeg=loaded.jpeg,
         classes=arrays.classes,
-        instances=arrays.instances if settings.instances else None,
+        indices=arrays.indices,
+        instances=arrays.instances,
         class_visualization=class_visualization,
         object_visualization=object_visualization,
     )
@@ -114,20 +127,20 @@ def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResul
 
 
 def _visualizations(
-    image: Image.Image, arrays: Rasterized, settings: FileSettings
+    gray: Image.Image, arrays: Rasterized, labels: LabelTable, font: str
 ) -> tuple[Image.Image | None, Image.Image | None]:
-    """The class and the instance visualization, as far as they are wanted."""
-    font = settings.font_source
-    if font is None:
-        return None, None
+    """The class and, with instances, the instance visualization."""
     classes = draw_visualization(
-        image, arrays.classes, class_names=settings.labels.names, font_source=font
+        gray, arrays.indices, class_names=labels.names, font_source=font
     )
-    if not settings.instances:
+    if arrays.instances is None:
         return classes, None
     # Instance 0 is no instance: an empty name leaves it out of the legend.
     names = ("", *(f"{i} {n}" for i, n in enumerate(arrays.instance_labels, 1)))
     objects = draw_visualization(
-        image, arrays.instances, class_names=names, font_source=font
+        gray,
+        arrays.instances.astype(np.uint8),
+        class_names=names,
+        font_source=font,
     )
     return classes, objects

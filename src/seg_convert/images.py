@@ -35,6 +35,7 @@ _TRANSPOSE_FOR_ORIENTATION = {
 # labelme applies EXIF orientation only to formats whose Pillow reader has EXIF
 # support of its own; we follow it so image sizes, and so label arrays, match.
 _FORMATS_WITH_ORIENTATION = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
+_JPEG_END = b"\xff\xd9"
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
@@ -50,16 +51,34 @@ def _pillow_limit_disabled() -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = saved
 
 
-def decode_image(
+@contextlib.contextmanager
+def _decoding(owner: Path, what: str) -> Iterator[None]:
+    """Turn whatever opening or decoding raises into one ImageError line."""
+    try:
+        yield
+    except ImageError:
+        raise
+    except FileNotFoundError:
+        raise ImageError(owner, f"{what} not found") from None
+    except IsADirectoryError:
+        raise ImageError(owner, f"{what} is a directory, not an image") from None
+    except PermissionError:
+        raise ImageError(owner, f"{what} is not readable (permission denied)") from None
+    except Exception as error:  # Pillow's decoders raise many types on bad data.
+        raise ImageError(owner, f"cannot decode {what}: {error}") from None
+
+
+def open_image(
     source: bytes | Path, *, max_pixels: int, owner: Path, what: str = "image"
 ) -> Image.Image:
-    """Decode an image fully, refusing more than ``max_pixels`` pixels.
+    """Read an image's header, refusing more than ``max_pixels`` pixels.
 
-    Anything undecodable raises ImageError about ``owner``, the annotation file
-    the image belongs to, with ``what`` naming the image in the message.
+    No pixel is decoded yet (see ``load_pixels``). Anything unreadable raises
+    ImageError about ``owner``, the annotation file the image belongs to, with
+    ``what`` naming the image in the message.
     """
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
-    try:
+    with _decoding(owner, what):
         with _pillow_limit_disabled():
             image = Image.open(stream)
         width, height = image.size
@@ -72,18 +91,22 @@ def decode_image(
             )
         if width == 0 or height == 0:
             raise ImageError(owner, f"{what} is empty ({width}x{height} pixels)")
-        image.load()
-    except ImageError:
-        raise
-    except FileNotFoundError:
-        raise ImageError(owner, f"{what} not found") from None
-    except IsADirectoryError:
-        raise ImageError(owner, f"{what} is a directory, not an image") from None
-    except PermissionError:
-        raise ImageError(owner, f"{what} is not readable (permission denied)") from None
-    except Exception as error:  # Pillow's decoders raise many types on bad data.
-        raise ImageError(owner, f"cannot decode {what}: {error}") from None
     return image
+
+
+def load_pixels(image: Image.Image, *, owner: Path, what: str = "image") -> Image.Image:
+    """Decode the pixels of an opened image (truncated data is an ImageError)."""
+    with _decoding(owner, what):
+        image.load()
+    return image
+
+
+def decode_image(
+    source: bytes | Path, *, max_pixels: int, owner: Path, what: str = "image"
+) -> Image.Image:
+    """``open_image`` and ``load_pixels`` in one."""
+    image = open_image(source, max_pixels=max_pixels, owner=owner, what=what)
+    return load_pixels(image, owner=owner, what=what)
 
 
 def apply_exif_orientation(image: Image.Image) -> Image.Image:
@@ -97,15 +120,16 @@ def apply_exif_orientation(image: Image.Image) -> Image.Image:
     return image if method is None else image.transpose(method)
 
 
-def is_copyable_jpeg(image: Image.Image) -> bool:
-    """Whether the file's bytes can serve as the dataset's JPEG unchanged.
+def is_copyable_jpeg(image: Image.Image, data: bytes) -> bool:
+    """Whether the file's bytes ``data`` can serve as the dataset's JPEG unchanged.
 
-    That is a baseline JPEG, already RGB and upright (no EXIF rotation), so
-    copying loses nothing that re-encoding would keep and gains no generation
-    loss.
+    That is a whole baseline JPEG (it ends with the end-of-image marker), already
+    RGB and upright (no EXIF rotation), so copying loses nothing that re-encoding
+    would keep and gains no generation loss.
     """
     return (
-        image.format == "JPEG"
+        data.rstrip(b"\0").endswith(_JPEG_END)
+        and image.format == "JPEG"
         and image.mode == "RGB"
         and not image.info.get("progressive")
         and not image.info.get("progression")

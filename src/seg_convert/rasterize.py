@@ -54,7 +54,8 @@ class Rasterized:
     """
 
     classes: npt.NDArray[np.int32]
-    instances: npt.NDArray[np.int32]
+    indices: npt.NDArray[np.uint8]  # the classes as palette indices: -1 is 255
+    instances: npt.NDArray[np.int32] | None
     instance_labels: tuple[str, ...]  # the label of instance id i + 1
 
     @property
@@ -67,27 +68,44 @@ class Rasterized:
 
 
 def rasterize(
-    shapes: Sequence[Shape], ids: Sequence[int], *, height: int, width: int
+    shapes: Sequence[Shape],
+    ids: Sequence[int],
+    *,
+    height: int,
+    width: int,
+    instances: bool = True,
 ) -> Rasterized:
-    """Paint ``shapes`` with their class ``ids`` and their instance ids."""
-    # Class and instance share one ink, class in the low byte (-1 as 255), so one
-    # drawing pass gives both arrays.
-    canvas = Image.new("I", (width, height), 0)
-    draw = ImageDraw.Draw(canvas)
+    """Paint ``shapes`` with their class ``ids`` and their instance ids.
+
+    Without ``instances`` only the classes are drawn, on an 8-bit canvas, which
+    is faster; ``Rasterized.instances`` is then None.
+    """
     instance_of: dict[tuple[str, object], int] = {}
+    inks = []
     for shape, class_id in zip(shapes, ids, strict=True):
         key = (shape.label, object() if shape.group_id is None else shape.group_id)
         instance = instance_of.setdefault(key, len(instance_of) + 1)
-        _draw(canvas, draw, shape, instance << 8 | (class_id & 0xFF))
-    ink = np.asarray(canvas, dtype=np.int32)
-    classes = (ink & 0xFF).astype(np.int32)
-    ignored = classes == VOID_INDEX
-    classes[ignored] = IGNORE_ID
-    instances = ink >> 8
-    instances[ignored] = 0
+        # The class is the low byte (-1 as 255, the palette's void); with
+        # instances, the instance id sits above it, so one pass draws both.
+        inks.append((instance << 8 if instances else 0) | (class_id & 0xFF))
+    canvas = Image.new("I" if instances else "L", (width, height), 0)
+    draw = ImageDraw.Draw(canvas)
+    for shape, ink in zip(shapes, inks, strict=True):
+        _draw(canvas, draw, shape, ink)
+    object_ids = None
+    if instances:
+        drawn = np.asarray(canvas, dtype=np.int32)
+        indices = (drawn & 0xFF).astype(np.uint8)
+        object_ids = drawn >> 8
+        object_ids[indices == VOID_INDEX] = 0
+    else:
+        indices = np.asarray(canvas, dtype=np.uint8)
+    classes = indices.astype(np.int32)
+    classes[indices == VOID_INDEX] = IGNORE_ID
     return Rasterized(
         classes=classes,
-        instances=instances,
+        indices=indices,
+        instances=object_ids,
         instance_labels=tuple(label for label, _ in instance_of),
     )
 

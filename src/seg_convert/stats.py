@@ -119,13 +119,12 @@ def annotation_stats(
                 )
             )
             ids = class_ids(annotation.shapes, table, owner=path)
-            image = load_image(annotation, max_image_pixels=max_image_pixels).rgb
+            loaded = load_image(annotation, max_image_pixels=max_image_pixels)
         except SegConvertError as error:
             stats.failed.append(str(error))
             continue
-        arrays = rasterize(
-            annotation.shapes, ids, height=image.height, width=image.width
-        )
+        width, height = loaded.size
+        arrays = rasterize(annotation.shapes, ids, height=height, width=width)
         stats.images += 1
         stats.shapes_per_type.update(s.shape_type for s in annotation.shapes)
         stats.instances += arrays.object_count

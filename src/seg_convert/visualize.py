@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
-from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
+from .colormap import VOID_INDEX, voc_colormap, voc_palette
 from .fonts import load_font
 from .labels import IGNORE_NAME
 
@@ -23,24 +23,24 @@ _LEGEND_TEXT = (0, 0, 0)
 
 
 def draw_visualization(
-    image: Image.Image,
-    label: npt.NDArray[np.int32],
+    gray: Image.Image,
+    indices: npt.NDArray[np.uint8],
     *,
     class_names: Sequence[str],
     font_source: str,
 ) -> Image.Image:
-    """Blend the (H, W) int32 ``label`` over the RGB ``image`` and add a legend.
+    """Blend the (H, W) palette ``indices`` (255: ignore) over the gray image
+    (mode "L") in their VOC colors, and add a legend.
 
-    ``class_names[i]`` names id ``i`` in the legend; an empty name is left out.
+    ``class_names[i]`` names index ``i`` in the legend; an empty name is left out.
     """
-    indices = palette_indices(label)
-    colors = Image.frombytes("P", image.size, indices.tobytes())
+    colors = Image.frombytes("P", gray.size, indices.tobytes())
     colors.putpalette(voc_palette())
-    gray = image.convert("L").convert("RGB")
-    blended = Image.blend(gray, colors.convert("RGB"), _ALPHA)
-    present = np.flatnonzero(np.bincount(indices.ravel(), minlength=VOID_INDEX + 1))
+    blended = Image.blend(gray.convert("RGB"), colors.convert("RGB"), _ALPHA)
     entries = []
-    for index in present.tolist():
+    for index, count in enumerate(colors.histogram()):
+        if not count or (index >= len(class_names) and index != VOID_INDEX):
+            continue
         name = IGNORE_NAME if index == VOID_INDEX else class_names[index]
         if name:
             entries.append((name, index))

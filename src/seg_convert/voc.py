@@ -68,13 +68,15 @@ class Sample:
     """What is written for one annotation.
 
     ``jpeg`` is the image file's own bytes when they can be copied unchanged;
-    otherwise ``image`` is encoded. ``instances`` and the visualizations are
-    written when present.
+    otherwise ``image`` is encoded. ``indices`` are ``classes`` as palette
+    indices (-1 as 255). ``instances`` and the visualizations are written when
+    present.
     """
 
     stem: str
-    image: Image.Image
     classes: npt.NDArray[np.int32]
+    indices: npt.NDArray[np.uint8]
+    image: Image.Image | None = None
     jpeg: bytes | None = None
     instances: npt.NDArray[np.int32] | None = None
     class_visualization: Image.Image | None = None
@@ -149,11 +151,16 @@ def write_splits(root: Path, splits: Mapping[str, Sequence[str]]) -> list[Path]:
 def write_sample(root: Path, layout: Layout, sample: Sample) -> list[Path]:
     """Write one sample's files; return their paths."""
     stem = sample.stem
-    image = sample.jpeg or _encode(sample.image, "JPEG", quality=JPEG_QUALITY)
+    if sample.jpeg is not None:
+        image = sample.jpeg
+    elif sample.image is not None:
+        image = _encode(sample.image, "JPEG", quality=JPEG_QUALITY)
+    else:
+        raise ValueError("a sample needs its image or its JPEG bytes")
     files = [
         (root / IMAGES_DIR / f"{stem}.jpg", image),
         (root / layout.class_npy / f"{stem}.npy", _npy(sample.classes)),
-        (root / layout.class_png / f"{stem}.png", label_png(sample.classes)),
+        (root / layout.class_png / f"{stem}.png", _palette_png(sample.indices)),
     ]
     if sample.instances is not None:
         files += [
@@ -177,8 +184,12 @@ def write_sample(root: Path, layout: Layout, sample: Sample) -> list[Path]:
 
 def label_png(label: npt.NDArray[np.int32]) -> bytes:
     """Encode an (H, W) int32 label array as a VOC palette PNG (-1 as 255)."""
-    height, width = label.shape
-    image = Image.frombytes("P", (width, height), palette_indices(label).tobytes())
+    return _palette_png(palette_indices(label))
+
+
+def _palette_png(indices: npt.NDArray[np.uint8]) -> bytes:
+    height, width = indices.shape
+    image = Image.frombytes("P", (width, height), indices.tobytes())
     image.putpalette(voc_palette())
     return _encode(image, "PNG")
 
