@@ -10,6 +10,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
+# What a file is written from: bytes, or an array saved as .npy.
+Content = bytes | npt.NDArray[np.generic]
+
 TEMPORARY_SUFFIX = ".tmp"
 
 
@@ -18,12 +24,18 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}{TEMPORARY_SUFFIX}")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` all at once, or not at all."""
+def write_atomically(path: Path, data: Content) -> None:
+    """Write ``data`` to ``path`` all at once, or not at all.
+
+    An array is saved in .npy format straight from its memory, with no copy.
+    """
     temporary = temporary_name(path)
     try:
         with open(temporary, "wb") as stream:
-            stream.write(data)
+            if isinstance(data, np.ndarray):
+                np.save(stream, data, allow_pickle=False)
+            else:
+                stream.write(data)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

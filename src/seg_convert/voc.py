@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .atomic import write_atomically
+from .atomic import Content, write_atomically
 from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
 from .errors import OutputError
 from .labels import BACKGROUND_NAME, LabelTable
@@ -157,14 +157,14 @@ def write_sample(root: Path, layout: Layout, sample: Sample) -> list[Path]:
         image = _encode(sample.image, "JPEG", quality=JPEG_QUALITY)
     else:
         raise ValueError("a sample needs its image or its JPEG bytes")
-    files = [
+    files: list[tuple[Path, Content]] = [
         (root / IMAGES_DIR / f"{stem}.jpg", image),
-        (root / layout.class_npy / f"{stem}.npy", _npy(sample.classes)),
+        (root / layout.class_npy / f"{stem}.npy", sample.classes),
         (root / layout.class_png / f"{stem}.png", _palette_png(sample.indices)),
     ]
     if sample.instances is not None:
         files += [
-            (root / layout.object_npy / f"{stem}.npy", _npy(sample.instances)),
+            (root / layout.object_npy / f"{stem}.npy", sample.instances),
             (root / layout.object_png / f"{stem}.png", label_png(sample.instances)),
         ]
     for folder, visualization in (
@@ -189,15 +189,10 @@ def label_png(label: npt.NDArray[np.int32]) -> bytes:
 
 def _palette_png(indices: npt.NDArray[np.uint8]) -> bytes:
     height, width = indices.shape
-    image = Image.frombytes("P", (width, height), indices.tobytes())
+    # Shares the array's memory instead of copying it.
+    image = Image.frombuffer("P", (width, height), indices, "raw", "P", 0, 1)
     image.putpalette(voc_palette())
     return _encode(image, "PNG")
-
-
-def _npy(array: npt.NDArray[np.int32]) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
 
 
 def _encode(image: Image.Image, format: str, **options: int) -> bytes:
@@ -206,7 +201,7 @@ def _encode(image: Image.Image, format: str, **options: int) -> bytes:
     return buffer.getvalue()
 
 
-def _write_files(files: Sequence[tuple[Path, bytes]]) -> None:
+def _write_files(files: Sequence[tuple[Path, Content]]) -> None:
     written: list[Path] = []
     try:
         for path, data in files:
