@@ -1,338 +1,839 @@
-"""Reading labelme files of every version, and the message for each bad one."""
+"""Reading labelme files of every version, loading their images, and the exact
+message (and error type) for each bad file."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import labelme.utils
 import numpy as np
 import pytest
 from PIL import Image
 
+import seg_convert.annotation
 from seg_convert.annotation import Annotation, LoadedImage, load_image, read_annotation
-from seg_convert.errors import AnnotationError, ImageError
+from seg_convert.errors import AnnotationError, ImageError, SegConvertError
 
 from .conftest import WriteAnnotation, b64, gradient_image, png_bytes, shape
 
 LIMIT = 1 << 24
+ORIENTATION = 0x0112
 
 
 def read(path: Path) -> Annotation:
     return read_annotation(path, max_image_pixels=LIMIT)
 
 
+def load(annotation: Annotation) -> LoadedImage:
+    return load_image(annotation, max_image_pixels=LIMIT)
+
+
+def jpeg_bytes(image: Image.Image, **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", **options)
+    return buffer.getvalue()
+
+
+def rotated_jpeg(orientation: int) -> bytes:
+    """The 64x48 gradient stored as it is, with an EXIF Orientation tag."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    return jpeg_bytes(gradient_image(), exif=exif.tobytes())
+
+
+# --- files that are read -----------------------------------------------------------
+
+LABELME_3_FILE = """{
+  "flags": {},
+  "shapes": [
+    {
+      "label": "cat",
+      "line_color": null,
+      "fill_color": null,
+      "points": [[1, 2], [30.5, 4], [10, 20]]
+    }
+  ],
+  "lineColor": [0, 255, 0, 128],
+  "fillColor": [255, 0, 0, 128],
+  "imagePath": "img.jpg"
+}"""
+
+
 def test_reads_a_labelme_3_file(tmp_path: Path) -> None:
-    """3.x: no shape_type, colors per shape, no imageHeight/imageWidth."""
-    gradient_image().save(tmp_path / "img.jpg")
+    """3.x: no shape_type (all polygons), no group_id, no imageData key at all,
+    no imageHeight/imageWidth, and colors we do not use."""
+    image_file = tmp_path / "img.jpg"
+    image_file.write_bytes(jpeg_bytes(gradient_image()))
     path = tmp_path / "old.json"
-    path.write_text(
-        json.dumps(
-            {
-                "flags": {},
-                "shapes": [
-                    {
-                        "label": "cat",
-                        "line_color": None,
-                        "fill_color": None,
-                        "points": [[1, 2], [30, 4], [10, 20]],
-                    }
-                ],
-                "lineColor": [0, 255, 0, 128],
-                "fillColor": [255, 0, 0, 128],
-                "imagePath": "img.jpg",
-                "imageData": None,
-            }
-        )
-    )
+    path.write_text(LABELME_3_FILE, "utf-8")
     annotation = read(path)
     (only,) = annotation.shapes
     assert (only.label, only.shape_type, only.group_id) == ("cat", "polygon", None)
-    assert only.points == ((1.0, 2.0), (30.0, 4.0), (10.0, 20.0))
-    assert annotation.image == tmp_path / "img.jpg"
+    assert only.points == ((1.0, 2.0), (30.5, 4.0), (10.0, 20.0))
+    assert annotation.image == image_file
     assert annotation.declared_size == (None, None)
-    assert load_image(annotation, max_image_pixels=LIMIT).size == (64, 48)
+    loaded = load(annotation)
+    assert loaded.size == (64, 48)
+    assert loaded.jpeg == image_file.read_bytes()  # copied as it is
 
 
-def test_reads_embedded_image_data(write_annotation: WriteAnnotation) -> None:
-    annotation = read(write_annotation(embed=True))
-    assert isinstance(annotation.image, bytes)
-    image = load_image(annotation, max_image_pixels=LIMIT).rgb
-    np.testing.assert_array_equal(np.asarray(image), np.asarray(gradient_image()))
+def test_unknown_keys_are_ignored(write_annotation: WriteAnnotation) -> None:
+    shapes = [shape("行人", [[1, 1], [20, 1], [9, 15]], group_id=3)]
+    plain = read(write_annotation("plain", shapes))
+    extra_shape = dict(shapes[0], attributes={"occluded": True}, kie_linking=[])
+    extra = read(
+        write_annotation(
+            "extra",
+            [extra_shape],
+            otherData={"tool": "x"},
+            version="9.9.9",
+            flags={"reviewed": True},
+        )
+    )
+    assert extra.shapes == plain.shapes
+    assert extra.shapes[0].group_id == 3
+    assert extra.declared_size == plain.declared_size == (64, 48)
 
 
-def test_windows_image_path(write_annotation: WriteAnnotation, tmp_path: Path) -> None:
-    (tmp_path / "in" / "sub").mkdir(parents=True)
-    gradient_image().save(tmp_path / "in" / "sub" / "img.png")
-    path = write_annotation(imagePath="sub\\img.png")
-    assert read(path).image == tmp_path / "in" / "sub" / "img.png"
+# Valid point counts: the least and, where there is none, a larger one.
+VALID_POINT_COUNTS = [
+    ("polygon", 3),
+    ("polygon", 12),
+    ("rectangle", 2),
+    ("circle", 2),
+    ("line", 2),
+    ("linestrip", 2),
+    ("linestrip", 7),
+    ("point", 1),
+    ("oriented_rectangle", 4),
+]
 
 
-def test_foreign_absolute_path_falls_back_to_the_file_beside(
+@pytest.mark.parametrize(
+    ("shape_type", "count"),
+    VALID_POINT_COUNTS,
+    ids=[f"{kind}-{count}" for kind, count in VALID_POINT_COUNTS],
+)
+def test_shape_types_with_valid_point_counts(
+    write_annotation: WriteAnnotation, shape_type: str, count: int
+) -> None:
+    points = [[float(i), 2.5 * i] for i in range(count)]
+    path = write_annotation(shapes=[shape("cat", points, shape_type)])
+    (only,) = read(path).shapes
+    assert only.shape_type == shape_type
+    assert only.points == tuple((x, y) for x, y in points)
+
+
+def test_image_data_is_used_before_image_path(
     write_annotation: WriteAnnotation, tmp_path: Path
 ) -> None:
-    path = write_annotation(imagePath="C:\\Users\\ann\\data\\sample.jpg")
-    assert read(path).image == tmp_path / "in" / "sample.jpg"
+    """labelme reads the embedded image whenever there is one."""
+    embedded = gradient_image(20, 10)
+    path = write_annotation(image=embedded, embed=True, imagePath="other.png")
+    Image.new("RGB", (7, 5), (255, 0, 0)).save(tmp_path / "in" / "other.png")
+    annotation = read(path)
+    assert annotation.image == png_bytes(embedded)
+    loaded = load(annotation)
+    assert loaded.rgb is not None
+    np.testing.assert_array_equal(np.asarray(loaded.rgb), np.asarray(embedded))
 
 
-def test_mask_shape_decodes_to_a_read_only_box_sized_array(
-    write_annotation: WriteAnnotation,
+def test_image_data_wrapped_in_lines(write_annotation: WriteAnnotation) -> None:
+    data = png_bytes(gradient_image())
+    text = b64(data)
+    wrapped = "\n".join(text[i : i + 76] for i in range(0, len(text), 76))
+    assert "\n" in wrapped
+    assert read(write_annotation(imageData=wrapped)).image == data
+
+
+def test_embedded_jpeg_is_copied_as_it_is(write_annotation: WriteAnnotation) -> None:
+    data = jpeg_bytes(gradient_image())
+    loaded = load(read(write_annotation(imageData=b64(data))))
+    assert (loaded.size, loaded.jpeg, loaded.rgb) == ((64, 48), data, None)
+
+
+@pytest.mark.parametrize(
+    ("image_path", "stored_at"),
+    [
+        ("sub\\img.jpg", "sub/img.jpg"),
+        ("sub/img.jpg", "sub/img.jpg"),
+        ("..\\photos\\img.jpg", "../photos/img.jpg"),
+    ],
+    ids=["windows-backslash", "posix-slash", "windows-parent"],
+)
+def test_image_path_is_relative_to_the_json(
+    write_annotation: WriteAnnotation, tmp_path: Path, image_path: str, stored_at: str
 ) -> None:
-    stencil = np.eye(4, 6, dtype=np.uint8) * 255
-    mask = b64(png_bytes(Image.fromarray(stencil)))
-    path = write_annotation(
-        shapes=[shape("cat", [[2.9, 3.5], [7.2, 6.0]], "mask", mask=mask)]
-    )
+    image_file = tmp_path / "in" / stored_at
+    image_file.parent.mkdir(parents=True, exist_ok=True)
+    image_file.write_bytes(jpeg_bytes(gradient_image()))
+    path = write_annotation(imagePath=image_path)  # writes a decoy in/sample.jpg
+    annotation = read(path)
+    assert isinstance(annotation.image, Path)
+    assert annotation.image.resolve() == image_file.resolve()
+    assert load(annotation).jpeg == image_file.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "image_path",
+    [
+        "C:\\Users\\ann\\data\\sample.jpg",
+        "D:/data/sample.jpg",
+        "\\\\server\\share\\sample.jpg",
+        "/home/ann/data/sample.jpg",
+        "elsewhere/sample.jpg",
+    ],
+    ids=["windows-drive", "windows-forward-slashes", "unc", "posix", "relative"],
+)
+def test_a_foreign_image_path_falls_back_to_the_file_beside(
+    write_annotation: WriteAnnotation, tmp_path: Path, image_path: str
+) -> None:
+    path = write_annotation(imagePath=image_path)  # the image is in/sample.jpg
+    annotation = read(path)
+    assert annotation.image == tmp_path / "in" / "sample.jpg"
+    assert load(annotation).size == (64, 48)
+
+
+def mask_png(mode: str) -> bytes:
+    """A 4x6 stencil, not symmetric, in the given PNG mode."""
+    stencil = np.zeros((4, 6), np.uint8)
+    stencil[0, 1:4] = 1
+    stencil[1:, 5] = 1
+    stencil[3, 0] = 1
+    if mode == "1":
+        return png_bytes(Image.fromarray(stencil.astype(bool)))
+    return png_bytes(Image.fromarray(stencil * (255 if mode == "L-255" else 1)))
+
+
+@pytest.mark.parametrize("mode", ["1", "L-255", "L-1"])
+def test_mask_decodes_to_a_read_only_bool_array_of_its_box(
+    write_annotation: WriteAnnotation, mode: str
+) -> None:
+    mask = b64(mask_png(mode))
+    # Corners truncate to (2, 3) and (7, 6): a box 6 wide and 4 high.
+    points = [[2.9, 3.5], [7.2, 6.0]]
+    path = write_annotation(shapes=[shape("cat", points, "mask", mask=mask)])
     (only,) = read(path).shapes
-    assert only.mask is not None and only.mask.dtype == bool
-    np.testing.assert_array_equal(only.mask, stencil > 0)
-    assert not only.mask.flags.writeable
-
-
-def _gbk_file(path: Path) -> None:
-    path.write_bytes(
-        json.dumps({"shapes": [{"label": "行人"}]}, ensure_ascii=False).encode("gbk")
+    assert only.mask is not None
+    assert only.mask.dtype == np.bool_
+    assert only.mask.shape == (4, 6)
+    np.testing.assert_array_equal(
+        only.mask, labelme.utils.img_b64_to_arr(mask).astype(bool)
     )
+    assert only.mask.any() and not only.mask.all()
+    assert not only.mask.flags.writeable
+    with pytest.raises(ValueError):
+        only.mask[0, 0] = True
 
 
-def _one_shape(**fields: Any) -> dict[str, Any]:
+def test_exif_rotated_image_file_is_turned_upright(
+    write_annotation: WriteAnnotation, tmp_path: Path
+) -> None:
+    """imageWidth/imageHeight are the upright size, as labelme shows the image."""
+    image_file = tmp_path / "in" / "photo.jpg"
+    path = write_annotation(imagePath="photo.jpg", imageWidth=48, imageHeight=64)
+    image_file.write_bytes(rotated_jpeg(6))
+    loaded = load(read(path))
+    assert loaded.size == (48, 64)
+    assert loaded.jpeg is None and loaded.rgb is not None
+    with Image.open(image_file) as theirs:
+        expected = labelme.utils.apply_exif_orientation(theirs).convert("RGB")
+    np.testing.assert_array_equal(np.asarray(loaded.rgb), np.asarray(expected))
+
+
+def test_image_data_is_not_rotated(write_annotation: WriteAnnotation) -> None:
+    """labelme stores imageData upright already and ignores its EXIF tag."""
+    data = rotated_jpeg(6)
+    loaded = load(read(write_annotation(imageData=b64(data))))
+    height, width = labelme.utils.img_data_to_arr(data).shape[:2]
+    assert loaded.size == (width, height) == (64, 48)
+
+
+# --- files that are refused --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A labelme file that must be refused, and how.
+
+    ``message`` is what follows ``"<json path>: "``; ``{dir}`` in it stands for the
+    JSON's folder. With ``pattern`` it is a regular expression, for the part Pillow
+    words.
+    """
+
+    id: str
+    error: type[SegConvertError]
+    message: str
+    top: dict[str, Any] = field(default_factory=dict)
+    pattern: bool = False
+    setup: Callable[[Path], None] | None = None  # gets the JSON's folder
+
+
+def assert_refusal(error: SegConvertError, path: Path, case: Refusal) -> None:
+    assert type(error) is case.error
+    assert error.path == path
+    text = str(error)
+    prefix = f"{path}: "
+    assert text.startswith(prefix), text
+    rest = text.removeprefix(prefix)
+    if case.pattern:
+        expected = case.message.replace("{dir}", re.escape(str(path.parent)))
+        assert re.fullmatch(expected, rest), rest
+    else:
+        assert rest == case.message.replace("{dir}", str(path.parent))
+
+
+def one_shape(**fields: Any) -> dict[str, Any]:
+    """Top-level fields for a file with one shape 'cat', changed by ``fields``."""
     item = shape("cat", [[1, 1], [9, 1], [5, 8]])
     item.update(fields)
     return {"shapes": [item]}
 
 
+def mask_shape(mask: Any, points: list[list[float]] | None = None) -> dict[str, Any]:
+    return one_shape(shape_type="mask", points=points or [[0, 0], [4, 4]], mask=mask)
+
+
+CAT = "shapes[0] (label 'cat')"
 NOT_AN_IMAGE = b64(b"hello, not an image")
-RGB_MASK = b64(png_bytes(Image.new("RGB", (5, 5))))
 MASK_5X5 = b64(png_bytes(Image.new("L", (5, 5), 255)))
 
-# (id, top-level fields to write, expected message after "<path>: ")
-BAD_FILES: list[tuple[str, dict[str, Any], str]] = [
-    ("shapes-not-list", {"shapes": {}}, "'shapes' must be a list, got an object"),
-    (
-        "shape-not-object",
-        {"shapes": [3]},
+# What each shape type needs, as the message says it; "at least" types have no most.
+NEEDS = {
+    "polygon": ("at least 3 points", [2, 1]),
+    "linestrip": ("at least 2 points", [1]),
+    "rectangle": ("2 points (two opposite corners)", [1, 3]),
+    "circle": ("2 points (the centre and a point on the rim)", [1, 3]),
+    "line": ("2 points (its two ends)", [1, 3]),
+    "point": ("1 point", [0, 2]),
+    "oriented_rectangle": ("4 points (its four corners)", [3, 5]),
+    "mask": ("2 points (the two corners of the mask's box)", [1, 3]),
+}
+
+POINT_COUNT_REFUSALS = [
+    Refusal(
+        f"{kind}-{count}-points",
+        AnnotationError,
+        f"{CAT}: {kind} needs {needs}, got {count}",
+        one_shape(
+            shape_type=kind,
+            points=[[i, i + 1] for i in range(count)],
+            mask=MASK_5X5 if kind == "mask" else None,
+        ),
+    )
+    for kind, (needs, counts) in NEEDS.items()
+    for count in counts
+]
+
+READ_REFUSALS = [
+    Refusal(
+        "shapes-not-a-list",
+        AnnotationError,
+        "'shapes' must be a list, got an object",
+        {"shapes": {"0": {}}},
+    ),
+    Refusal(
+        "shapes-a-string",
+        AnnotationError,
+        "'shapes' must be a list, got a string",
+        {"shapes": "cat"},
+    ),
+    Refusal(
+        "shape-a-number",
+        AnnotationError,
         "shapes[0] must be an object, got the number 3",
+        {"shapes": [3]},
     ),
-    (
-        "label-not-string",
-        _one_shape(label=7),
+    Refusal(
+        "shape-a-list",
+        AnnotationError,
+        "shapes[1] must be an object, got a list",
+        {"shapes": [shape("cat", [[1, 1], [9, 1], [5, 8]]), [[1, 1]]]},
+    ),
+    Refusal(
+        "label-a-number",
+        AnnotationError,
         "shapes[0]: 'label' must be a string, got the number 7",
+        one_shape(label=7),
     ),
-    (
-        "unknown-type",
-        _one_shape(shape_type="star"),
-        "shapes[0] (label 'cat'): unknown shape_type 'star' (known: polygon, "
-        "rectangle, circle, line, linestrip, point, oriented_rectangle, mask)",
+    Refusal(
+        "label-null",
+        AnnotationError,
+        "shapes[0]: 'label' must be a string, got null",
+        one_shape(label=None),
     ),
-    (
-        "polygon-2",
-        _one_shape(points=[[1, 1], [2, 2]]),
-        "shapes[0] (label 'cat'): polygon needs at least 3 points, got 2",
+    Refusal(
+        "unknown-shape-type",
+        AnnotationError,
+        f"{CAT}: unknown shape_type 'star' (known: polygon, rectangle, circle, line, "
+        "linestrip, point, oriented_rectangle, mask)",
+        one_shape(shape_type="star"),
     ),
-    (
-        "rectangle-3",
-        _one_shape(shape_type="rectangle"),
-        "shapes[0] (label 'cat'): rectangle needs 2 points (two opposite corners), "
-        "got 3",
+    Refusal(
+        "shape-type-a-number",
+        AnnotationError,
+        f"{CAT}: unknown shape_type 2 (known: polygon, rectangle, circle, line, "
+        "linestrip, point, oriented_rectangle, mask)",
+        one_shape(shape_type=2),
     ),
-    (
-        "circle-3",
-        _one_shape(shape_type="circle"),
-        "shapes[0] (label 'cat'): circle needs 2 points (the centre and a point on "
-        "the rim), got 3",
+    *POINT_COUNT_REFUSALS,
+    Refusal(
+        "points-a-string",
+        AnnotationError,
+        f"{CAT}: 'points' must be a list, got a string",
+        one_shape(points="1,2"),
     ),
-    (
-        "line-3",
-        _one_shape(shape_type="line"),
-        "shapes[0] (label 'cat'): line needs 2 points (its two ends), got 3",
+    Refusal(
+        "points-null",
+        AnnotationError,
+        f"{CAT}: 'points' must be a list, got null",
+        one_shape(points=None),
     ),
-    (
-        "point-3",
-        _one_shape(shape_type="point"),
-        "shapes[0] (label 'cat'): point needs 1 point, got 3",
+    Refusal(
+        "point-of-strings",
+        AnnotationError,
+        f'{CAT}: points[0] must be [x, y] with finite numbers, got ["1", "2"]',
+        one_shape(points=[["1", "2"], [3, 4], [5, 6]]),
     ),
-    (
-        "oriented-3",
-        _one_shape(shape_type="oriented_rectangle"),
-        "shapes[0] (label 'cat'): oriented_rectangle needs 4 points (its four "
-        "corners), got 3",
+    Refusal(
+        "point-of-booleans",
+        AnnotationError,
+        f"{CAT}: points[2] must be [x, y] with finite numbers, got [true, 6]",
+        one_shape(points=[[1, 2], [3, 4], [True, 6]]),
     ),
-    (
-        "linestrip-1",
-        _one_shape(shape_type="linestrip", points=[[1, 1]]),
-        "shapes[0] (label 'cat'): linestrip needs at least 2 points, got 1",
+    Refusal(
+        "point-of-3-numbers",
+        AnnotationError,
+        f"{CAT}: points[1] must be [x, y] with finite numbers, got [3, 4, 5]",
+        one_shape(points=[[1, 2], [3, 4, 5], [5, 6]]),
     ),
-    (
-        "mask-3",
-        _one_shape(shape_type="mask", mask=MASK_5X5),
-        "shapes[0] (label 'cat'): mask needs 2 points (the two corners of the "
-        "mask's box), got 3",
+    Refusal(
+        "point-an-object",
+        AnnotationError,
+        f'{CAT}: points[0] must be [x, y] with finite numbers, got {{"x": 1, "y": 2}}',
+        one_shape(points=[{"x": 1, "y": 2}, [3, 4], [5, 6]]),
     ),
-    (
-        "points-not-list",
-        _one_shape(points="1,2"),
-        "shapes[0] (label 'cat'): 'points' must be a list, got a string",
+    Refusal(
+        "group-id-a-string",
+        AnnotationError,
+        f"{CAT}: 'group_id' must be an integer or null, got a string",
+        one_shape(group_id="1"),
     ),
-    (
-        "point-strings",
-        _one_shape(points=[["1", "2"], [3, 4], [5, 6]]),
-        "shapes[0] (label 'cat'): points[0] must be [x, y] with finite numbers, "
-        'got ["1", "2"]',
+    Refusal(
+        "group-id-a-boolean",
+        AnnotationError,
+        f"{CAT}: 'group_id' must be an integer or null, got a boolean",
+        one_shape(group_id=True),
     ),
-    (
-        "point-nan",
-        _one_shape(points=[[1, 2], [float("nan"), 4], [5, 6]]),
-        "shapes[0] (label 'cat'): points[1] must be [x, y] with finite numbers, "
-        "got [NaN, 4]",
+    Refusal(
+        "group-id-a-float",
+        AnnotationError,
+        f"{CAT}: 'group_id' must be an integer or null, got the number 1.5",
+        one_shape(group_id=1.5),
     ),
-    (
-        "point-infinity",
-        _one_shape(points=[[1, 2], [3, 4], [5, float("inf")]]),
-        "shapes[0] (label 'cat'): points[2] must be [x, y] with finite numbers, "
-        "got [5, Infinity]",
-    ),
-    (
-        "point-3-numbers",
-        _one_shape(points=[[1, 2, 3], [3, 4], [5, 6]]),
-        "shapes[0] (label 'cat'): points[0] must be [x, y] with finite numbers, "
-        "got [1, 2, 3]",
-    ),
-    (
-        "group-id-string",
-        _one_shape(group_id="1"),
-        "shapes[0] (label 'cat'): 'group_id' must be an integer or null, got a string",
-    ),
-    (
-        "group-id-bool",
-        _one_shape(group_id=True),
-        "shapes[0] (label 'cat'): 'group_id' must be an integer or null, got a boolean",
-    ),
-    (
+    Refusal(
         "mask-missing",
-        _one_shape(shape_type="mask", points=[[0, 0], [4, 4]]),
-        "shapes[0] (label 'cat'): a mask shape needs 'mask', a base64 PNG, got null",
+        AnnotationError,
+        f"{CAT}: a mask shape needs 'mask', a base64 PNG, got null",
+        mask_shape(None),
     ),
-    (
+    Refusal(
         "mask-not-base64",
-        _one_shape(shape_type="mask", points=[[0, 0], [4, 4]], mask="abc"),
-        "shapes[0] (label 'cat'): 'mask' is not valid base64",
+        AnnotationError,
+        f"{CAT}: 'mask' is not valid base64",
+        mask_shape("iVBOR*w0KGgo="),
     ),
-    (
-        "mask-not-image",
-        _one_shape(shape_type="mask", points=[[0, 0], [4, 4]], mask=NOT_AN_IMAGE),
-        "cannot decode shapes[0] (label 'cat') mask: cannot identify image file ",
+    Refusal(
+        "mask-base64-without-padding",
+        AnnotationError,
+        f"{CAT}: 'mask' is not valid base64",
+        mask_shape("abc"),
     ),
-    (
+    Refusal(
+        "mask-not-an-image",
+        ImageError,
+        re.escape(
+            f"cannot decode {CAT} mask: not an image, or a format Pillow cannot read"
+        ),
+        mask_shape(NOT_AN_IMAGE),
+        pattern=True,
+    ),
+    Refusal(
         "mask-rgb",
-        _one_shape(shape_type="mask", points=[[0, 0], [4, 4]], mask=RGB_MASK),
-        "shapes[0] (label 'cat'): mask must be a one-channel PNG, got mode RGB",
+        AnnotationError,
+        f"{CAT}: mask must be a one-channel PNG, got mode RGB",
+        mask_shape(b64(png_bytes(Image.new("RGB", (5, 5))))),
     ),
-    (
-        "mask-wrong-size",
-        _one_shape(shape_type="mask", points=[[0, 0], [6.5, 4]], mask=MASK_5X5),
-        "shapes[0] (label 'cat'): mask is 5x5 but its points span a box of 7x5 "
-        "(0,0 to 6,4)",
+    Refusal(
+        "mask-gray-with-alpha",
+        AnnotationError,
+        f"{CAT}: mask must be a one-channel PNG, got mode LA",
+        mask_shape(b64(png_bytes(Image.new("LA", (5, 5))))),
     ),
-    ("image-data-not-base64", {"imageData": "***"}, "'imageData' is not valid base64"),
-    (
-        "image-data-number",
-        {"imageData": 5},
+    Refusal(
+        "mask-wider-than-its-box",
+        AnnotationError,
+        f"{CAT}: mask is 5x5 but its points span a box of 7x5 (0,0 to 6,4)",
+        mask_shape(MASK_5X5, [[0, 0], [6.5, 4]]),
+    ),
+    Refusal(
+        "mask-higher-than-its-box",
+        AnnotationError,
+        f"{CAT}: mask is 5x5 but its points span a box of 5x4 (10,20 to 14,23)",
+        mask_shape(MASK_5X5, [[10, 20], [14, 23.9]]),
+    ),
+    Refusal(
+        "image-data-not-base64",
+        AnnotationError,
+        "'imageData' is not valid base64",
+        {"imageData": "iVBOR***"},
+    ),
+    Refusal(
+        "image-data-a-number",
+        AnnotationError,
         "'imageData' must be a base64 string or null, got the number 5",
+        {"imageData": 5},
     ),
-    (
-        "no-image",
-        {"imagePath": None},
+    Refusal(
+        "no-image-path",
+        AnnotationError,
         "no image: 'imageData' is null and 'imagePath' is not a file name",
+        {"imagePath": None},
+    ),
+    Refusal(
+        "empty-image-path",
+        AnnotationError,
+        "no image: 'imageData' is null and 'imagePath' is not a file name",
+        {"imagePath": ""},
+    ),
+    Refusal(
+        "height-a-string",
+        AnnotationError,
+        "'imageHeight' must be a positive integer, got \"48\"",
+        {"imageHeight": "48"},
+    ),
+    Refusal(
+        "height-zero",
+        AnnotationError,
+        "'imageHeight' must be a positive integer, got 0",
+        {"imageHeight": 0},
+    ),
+    Refusal(
+        "height-negative",
+        AnnotationError,
+        "'imageHeight' must be a positive integer, got -48",
+        {"imageHeight": -48},
+    ),
+    Refusal(
+        "height-a-fraction",
+        AnnotationError,
+        "'imageHeight' must be a positive integer, got 47.5",
+        {"imageHeight": 47.5},
+    ),
+    Refusal(
+        "height-a-boolean",
+        AnnotationError,
+        "'imageHeight' must be a positive integer, got true",
+        {"imageHeight": True},
+    ),
+    Refusal(
+        "width-a-string",
+        AnnotationError,
+        "'imageWidth' must be a positive integer, got \"64\"",
+        {"imageWidth": "64"},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", READ_REFUSALS, ids=lambda case: case.id)
+def test_refused_when_read(write_annotation: WriteAnnotation, case: Refusal) -> None:
+    path = write_annotation(**case.top)
+    with pytest.raises(SegConvertError) as caught:
+        read(path)
+    assert_refusal(caught.value, path, case)
+
+
+def test_mask_over_the_pixel_limit(write_annotation: WriteAnnotation) -> None:
+    path = write_annotation(**mask_shape(MASK_5X5))
+    with pytest.raises(ImageError) as caught:
+        read_annotation(path, max_image_pixels=24)
+    assert str(caught.value) == (
+        f"{path}: {CAT} mask is 5x5 = 25 pixels, more than the limit of 24 (raise it "
+        "with --max-image-pixels if the image is genuine)"
+    )
+
+
+def gbk_file() -> tuple[bytes, int]:
+    """A labelme file saved as GBK, and the line of its first non-UTF-8 byte."""
+    text = json.dumps(
+        {"shapes": [shape("行人", [[1, 1], [9, 1], [5, 8]])], "imagePath": "a.jpg"},
+        ensure_ascii=False,
+        indent=2,
+    )
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "行人" in row)
+    return text.encode("gbk"), line
+
+
+def literal_point(token: str) -> bytes:
+    """A file whose second point's x is the JSON text ``token``."""
+    return (
+        '{"shapes": [{"label": "cat", "shape_type": "polygon", '
+        f'"points": [[1, 2], [{token}, 4], [5, 6]]}}], "imagePath": "a.jpg"}}'
+    ).encode()
+
+
+def bad_point(shown: str) -> str:
+    return f"{CAT}: points[1] must be [x, y] with finite numbers, got {shown}"
+
+
+BIG_INTEGER = "1" + "0" * 400
+
+FILE_REFUSALS: list[tuple[str, bytes, str, bool]] = [
+    (
+        "not-json",
+        b'{\n  "shapes": [\n}',
+        "not valid JSON: Expecting value at line 3 column 1",
+        False,
+    ),
+    ("empty-file", b"", "not valid JSON: Expecting value at line 1 column 1", False),
+    ("json-list", b"[1, 2]", "a labelme file is a JSON object, got a list", False),
+    ("json-string", b'"x"', "a labelme file is a JSON object, got a string", False),
+    ("json-null", b"null", "a labelme file is a JSON object, got null", False),
+    (
+        "no-shapes-key",
+        b'{"imagePath": "a.jpg"}',
+        "'shapes' must be a list, got null",
+        False,
     ),
     (
-        "height-not-int",
-        {"imageHeight": "48"},
-        "'imageHeight' must be a positive integer, got \"48\"",
+        "deeply-nested",
+        b"[" * 100_000,
+        r"not valid JSON: maximum recursion depth exceeded.*",
+        True,
     ),
-    ("width-zero", {"imageWidth": 0}, "'imageWidth' must be a positive integer, got 0"),
+    (
+        "5000-digit-number",
+        b'{"shapes": [' + b"1" * 5000 + b"]}",
+        r"not valid JSON: Exceeds the limit \(4300 digits\).*",
+        True,
+    ),
+    ("point-nan", literal_point("NaN"), bad_point("[NaN, 4]"), False),
+    ("point-infinity", literal_point("Infinity"), bad_point("[Infinity, 4]"), False),
+    (
+        "point-minus-infinity",
+        literal_point("-Infinity"),
+        bad_point("[-Infinity, 4]"),
+        False,
+    ),
+    ("point-float-overflow", literal_point("1e400"), bad_point("[Infinity, 4]"), False),
+    (
+        "point-400-digits",
+        literal_point(BIG_INTEGER),
+        bad_point(f"[{BIG_INTEGER}, 4]"[:37] + "..."),
+        False,
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
-    [case[1:] for case in BAD_FILES],
-    ids=[c[0] for c in BAD_FILES],
+    ("data", "message", "pattern"),
+    [case[1:] for case in FILE_REFUSALS],
+    ids=[case[0] for case in FILE_REFUSALS],
 )
-def test_bad_files_fail_with_one_clear_message(
-    write_annotation: WriteAnnotation, fields: dict[str, Any], message: str
-) -> None:
-    path = write_annotation(**fields)
-    with pytest.raises((AnnotationError, ImageError)) as caught:
-        read(path)
-    assert str(caught.value).startswith(f"{path}: {message}")
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        (
-            "{",
-            "not valid JSON: Expecting property name enclosed in double quotes at "
-            "line 1 column 2",
-        ),
-        ("[1, 2]", "a labelme file is a JSON object, got a list"),
-        ('{"imagePath": "x.jpg"}', "'shapes' must be a list, got null"),
-        ('"x"', "a labelme file is a JSON object, got a string"),
-        ('{"shapes": [' + "1" * 5000 + "]}", "not valid JSON: Exceeds the limit"),
-    ],
-    ids=["truncated", "list", "no-shapes", "string", "huge-number"],
-)
-def test_not_a_labelme_object(tmp_path: Path, text: str, message: str) -> None:
+def test_refused_json(tmp_path: Path, data: bytes, message: str, pattern: bool) -> None:
     path = tmp_path / "x.json"
-    path.write_text(text)
+    path.write_bytes(data)
     with pytest.raises(AnnotationError) as caught:
         read(path)
-    assert str(caught.value).startswith(f"{path}: {message}")
+    case = Refusal("", AnnotationError, message, pattern=pattern)
+    assert_refusal(caught.value, path, case)
 
 
-def test_not_utf8(tmp_path: Path) -> None:
+def test_refused_gbk_file(tmp_path: Path) -> None:
+    data, line = gbk_file()
+    assert line > 1
     path = tmp_path / "gbk.json"
-    _gbk_file(path)
+    path.write_bytes(data)
     with pytest.raises(AnnotationError) as caught:
         read(path)
-    assert (
-        str(caught.value) == f"{path}: line 1 is not UTF-8 text; labelme writes UTF-8"
+    assert str(caught.value) == (
+        f"{path}: line {line} is not UTF-8 text; labelme writes UTF-8"
     )
 
 
-def test_a_directory_named_json(tmp_path: Path) -> None:
-    (tmp_path / "d.json").mkdir()
-    with pytest.raises(AnnotationError, match="is a directory, not a JSON file"):
-        read(tmp_path / "d.json")
+def test_refused_missing_json(tmp_path: Path) -> None:
+    path = tmp_path / "gone.json"
+    with pytest.raises(AnnotationError) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: cannot read: {os.strerror(errno.ENOENT)}"
 
 
-def _load(path: Path) -> LoadedImage:
-    return load_image(read(path), max_image_pixels=LIMIT)
+def test_refused_directory_named_json(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    path.mkdir()
+    with pytest.raises(AnnotationError) as caught:
+        read(path)
+    assert str(caught.value) == f"{path}: is a directory, not a JSON file"
 
 
-def test_image_errors(write_annotation: WriteAnnotation, tmp_path: Path) -> None:
-    folder = tmp_path / "in"
-    missing = write_annotation("missing")
-    (folder / "missing.jpg").unlink()
-    directory = write_annotation("dir", image_name="dir.png", embed=False)
-    (folder / "dir.png").unlink()
-    (folder / "dir.png").mkdir()
-    data = io.BytesIO()
-    gradient_image().save(data, format="JPEG")
-    truncated = write_annotation("trunc")
-    (folder / "trunc.jpg").write_bytes(data.getvalue()[: len(data.getvalue()) // 2])
-    garbage = write_annotation("garbage", imageData=NOT_AN_IMAGE)
-    wrong_size = write_annotation("size", imageHeight=47)
-    cases = {
-        missing: f"image {folder / 'missing.jpg'} not found",
-        directory: f"image {folder / 'dir.png'} is a directory, not an image",
-        truncated: "cannot decode image ",
-        garbage: "cannot decode imageData: cannot identify image file",
-        wrong_size: "imageHeight is 47 but image "
-        f"{folder / 'size.jpg'} is 64x48; the annotation was made on a different image",
-    }
-    for path, message in cases.items():
-        with pytest.raises(ImageError) as caught:
-            _load(path)
-        assert str(caught.value).startswith(f"{path}: {message}"), path
+def remove(name: str) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        (folder / name).unlink()
+
+    return setup
+
+
+def make_directory(name: str) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        (folder / name).mkdir()
+
+    return setup
+
+
+def overwrite(name: str, data: bytes) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        (folder / name).write_bytes(data)
+
+    return setup
+
+
+GRADIENT_JPEG = jpeg_bytes(gradient_image())
+TRUNCATED_JPEG = GRADIENT_JPEG[: len(GRADIENT_JPEG) // 2]
+
+LOAD_REFUSALS = [
+    Refusal(
+        "image-file-missing",
+        ImageError,
+        "image {dir}/sample.jpg not found",
+        setup=remove("sample.jpg"),
+    ),
+    Refusal(
+        "image-path-a-directory",
+        ImageError,
+        "image {dir}/photos is a directory, not an image",
+        {"imagePath": "photos"},
+        setup=make_directory("photos"),
+    ),
+    Refusal(
+        "image-file-not-an-image",
+        ImageError,
+        r"cannot decode image {dir}/sample\.jpg: not an image, or a format Pillow "
+        "cannot read",
+        pattern=True,
+        setup=overwrite("sample.jpg", b"hello, not an image"),
+    ),
+    Refusal(
+        "image-file-truncated-jpeg",
+        ImageError,
+        r"cannot decode image {dir}/sample\.jpg: .+",
+        pattern=True,
+        setup=overwrite("sample.jpg", TRUNCATED_JPEG),
+    ),
+    Refusal(
+        "image-data-not-an-image",
+        ImageError,
+        r"cannot decode imageData: not an image, or a format Pillow cannot read",
+        {"imageData": NOT_AN_IMAGE},
+        pattern=True,
+    ),
+    Refusal(
+        "image-data-empty",
+        ImageError,
+        r"cannot decode imageData: not an image, or a format Pillow cannot read",
+        {"imageData": ""},
+        pattern=True,
+    ),
+    Refusal(
+        "image-data-truncated-jpeg",
+        ImageError,
+        r"cannot decode imageData: .+",
+        {"imageData": b64(TRUNCATED_JPEG)},
+        pattern=True,
+    ),
+    Refusal(
+        "height-disagrees",
+        ImageError,
+        "imageHeight is 47 but image {dir}/sample.jpg is 64x48; the annotation was "
+        "made on a different image",
+        {"imageHeight": 47},
+    ),
+    Refusal(
+        "width-disagrees-with-image-data",
+        ImageError,
+        "imageWidth is 65 but imageData is 64x48; the annotation was made on a "
+        "different image",
+        {"embed": True, "imageWidth": 65},
+    ),
+    Refusal(
+        "size-before-exif-rotation",
+        ImageError,
+        "imageWidth is 64 but image {dir}/sample.jpg is 48x64; the annotation was "
+        "made on a different image",
+        setup=overwrite("sample.jpg", rotated_jpeg(6)),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", LOAD_REFUSALS, ids=lambda case: case.id)
+def test_refused_when_loading_the_image(
+    write_annotation: WriteAnnotation, case: Refusal
+) -> None:
+    path = write_annotation(**case.top)
+    if case.setup is not None:
+        case.setup(path.parent)
+    annotation = read(path)  # the image is first opened by load_image
+    with pytest.raises(SegConvertError) as caught:
+        load(annotation)
+    assert_refusal(caught.value, path, case)
+
+
+def test_image_over_the_pixel_limit(write_annotation: WriteAnnotation) -> None:
+    path = write_annotation()
+    with pytest.raises(ImageError) as caught:
+        load_image(read(path), max_image_pixels=64 * 48 - 1)
+    assert str(caught.value) == (
+        f"{path}: image {path.parent}/sample.jpg is 64x48 = 3,072 pixels, more than "
+        "the limit of 3,071 (raise it with --max-image-pixels if the image is genuine)"
+    )
+
+
+@pytest.mark.parametrize("format", ["PNG", "WEBP"])
+def test_malformed_exif_is_an_image_error(
+    write_annotation: WriteAnnotation, format: str
+) -> None:
+    buffer = io.BytesIO()
+    broken_exif = b"Exif\x00\x00XX\x00*\x00\x00\x00\x08\x00\x00"  # no byte order
+    gradient_image().save(buffer, format=format, exif=broken_exif)
+    name = f"photo.{format.lower()}"
+    path = write_annotation(imagePath=name)
+    (path.parent / name).write_bytes(buffer.getvalue())
+    with pytest.raises(ImageError) as caught:
+        load(read(path))
+    assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_image_vanishing_after_its_header_is_read(
+    write_annotation: WriteAnnotation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_annotation()
+    image_file = path.parent / "sample.jpg"
+    open_image = seg_convert.annotation.open_image
+
+    def open_then_delete(*args: Any, **kwargs: Any) -> Image.Image:
+        image = open_image(*args, **kwargs)
+        image_file.unlink()
+        return image
+
+    monkeypatch.setattr(seg_convert.annotation, "open_image", open_then_delete)
+    annotation = read(path)
+    with pytest.raises(ImageError) as caught:
+        load(annotation)
+    assert str(caught.value).startswith(f"{path}: ")

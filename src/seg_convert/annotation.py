@@ -134,8 +134,10 @@ def load_image(
     opened = open_image(source, max_pixels=max_image_pixels, owner=owner, what=what)
     data = b""
     if opened.format == "JPEG":
-        data = source if isinstance(source, bytes) else _read_bytes(source, what)
-    if is_copyable_jpeg(opened, data):  # upright already: its size is final
+        data = source if isinstance(source, bytes) else _read_bytes(source, what, owner)
+    if is_copyable_jpeg(
+        opened, data, owner=owner, what=what
+    ):  # upright already: its size is final
         _check_declared_size(annotation, opened.size, what)
         if gray:
             opened.draft("L", opened.size)
@@ -143,7 +145,7 @@ def load_image(
         return LoadedImage(size=opened.size, gray=opened if gray else None, jpeg=data)
     image = load_pixels(opened, owner=owner, what=what)
     if not isinstance(source, bytes):
-        image = apply_exif_orientation(image)
+        image = apply_exif_orientation(image, owner=owner, what=what)
     _check_declared_size(annotation, image.size, what)
     rgb = to_rgb(image, owner=owner)
     return LoadedImage(size=rgb.size, rgb=rgb, gray=rgb.convert("L") if gray else None)
@@ -163,11 +165,11 @@ def _check_declared_size(
             )
 
 
-def _read_bytes(path: Path, what: str) -> bytes:
+def _read_bytes(path: Path, what: str, owner: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise ImageError(path, f"cannot read {what}: {error.strerror}") from None
+        raise ImageError(owner, f"cannot read {what}: {error.strerror}") from None
 
 
 def _load_json(path: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageError
 
@@ -64,6 +64,10 @@ def _decoding(owner: Path, what: str) -> Iterator[None]:
         raise ImageError(owner, f"{what} is a directory, not an image") from None
     except PermissionError:
         raise ImageError(owner, f"{what} is not readable (permission denied)") from None
+    except UnidentifiedImageError:  # its message shows a memory address
+        raise ImageError(
+            owner, f"cannot decode {what}: not an image, or a format Pillow cannot read"
+        ) from None
     except Exception as error:  # Pillow's decoders raise many types on bad data.
         raise ImageError(owner, f"cannot decode {what}: {error}") from None
 
@@ -96,7 +100,8 @@ def open_image(
 
 def load_pixels(image: Image.Image, *, owner: Path, what: str = "image") -> Image.Image:
     """Decode the pixels of an opened image (truncated data is an ImageError)."""
-    with _decoding(owner, what):
+    # Some readers (TIFF) check Pillow's global limit again while loading.
+    with _decoding(owner, what), _pillow_limit_disabled():
         image.load()
     return image
 
@@ -109,18 +114,28 @@ def decode_image(
     return load_pixels(image, owner=owner, what=what)
 
 
-def apply_exif_orientation(image: Image.Image) -> Image.Image:
+def apply_exif_orientation(
+    image: Image.Image, *, owner: Path, what: str = "image"
+) -> Image.Image:
     """Turn the image upright as its EXIF orientation says, as labelme does."""
     if image.format not in _FORMATS_WITH_ORIENTATION:
         return image
     if "exif" not in image.info and "Raw profile type exif" not in image.info:
         return image
-    orientation = image.getexif().get(_EXIF_ORIENTATION_TAG)
+    orientation = _orientation(image, owner=owner, what=what)
     method = _TRANSPOSE_FOR_ORIENTATION.get(orientation) if orientation else None
     return image if method is None else image.transpose(method)
 
 
-def is_copyable_jpeg(image: Image.Image, data: bytes) -> bool:
+def _orientation(image: Image.Image, *, owner: Path, what: str) -> int | None:
+    with _decoding(owner, f"the EXIF data of {what}"):
+        value = image.getexif().get(_EXIF_ORIENTATION_TAG)
+    return value if isinstance(value, int) else None
+
+
+def is_copyable_jpeg(
+    image: Image.Image, data: bytes, *, owner: Path, what: str = "image"
+) -> bool:
     """Whether the file's bytes ``data`` can serve as the dataset's JPEG unchanged.
 
     That is a whole baseline JPEG (it ends with the end-of-image marker), already
@@ -133,7 +148,7 @@ def is_copyable_jpeg(image: Image.Image, data: bytes) -> bool:
         and image.mode == "RGB"
         and not image.info.get("progressive")
         and not image.info.get("progression")
-        and image.getexif().get(_EXIF_ORIENTATION_TAG, 1) == 1
+        and _orientation(image, owner=owner, what=what) in (None, 1)
     )
 
 

@@ -100,14 +100,23 @@ def read_labels_file(path: Path) -> LabelTable:
         raise LabelsError(
             f"{path}:{line}", f"line {line} is not UTF-8 text; save the file as UTF-8"
         ) from None
-    return parse_labels(text.splitlines(), where=str(path), unit="line")
+    # Lines end at \n, \r\n or \r only, as labelme reads them: not at the other
+    # characters str.splitlines() also breaks at (form feed, U+2028, ...).
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return parse_labels(lines, where=str(path), unit="line")
 
 
 def load_labels(spec: str) -> LabelTable:
     """Take ``--labels`` as labelme does: a file path, or comma-separated names."""
     path = Path(spec)
-    if path.is_file():
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError:  # e.g. a comma list longer than a file name may be
+        is_file = is_dir = False
+    if is_file:
         return read_labels_file(path)
+    if is_dir:
+        raise LabelsError(spec, "is a directory; give the labels file in it")
     if "," in spec:
         return parse_labels(spec.split(","), where="--labels", unit="item")
     raise LabelsError(
