@@ -13,6 +13,7 @@ import json
 import sys
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import click
 from . import __version__
 from .colormap import VOID_INDEX
 from .convert import ConversionReport, default_jobs, labelme2voc
-from .discovery import Shard
+from .discovery import Shard, parse_shard
 from .errors import SegConvertError
 from .file_conversion import FileResult
 from .fonts import check_font, choose_font
@@ -39,34 +40,30 @@ from .stats import (
 from .voc import LAYOUTS
 
 
-class LabelsParam(click.ParamType):  # type: ignore[type-arg]
-    """``--labels``: a labels file, or comma-separated class names."""
+class LibraryParam(click.ParamType):  # type: ignore[type-arg]
+    """A value the library parses; what it refuses becomes a usage error."""
 
-    name = "LABELS"
+    def __init__(self, name: str, parse: Callable[[str], object]) -> None:
+        self.name = name
+        self._parse = parse
 
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> LabelTable:
-        if isinstance(value, LabelTable):
+    ) -> object:
+        if not isinstance(value, str):  # a default, parsed already
             return value
         try:
-            return load_labels(str(value))
-        except SegConvertError as error:
+            return self._parse(value)
+        except (SegConvertError, ValueError) as error:
             self.fail(str(error), param, ctx)
 
 
-class FontParam(click.ParamType):  # type: ignore[type-arg]
-    """``--font``: a TrueType/OpenType font file Pillow can load."""
-
-    name = "FILE"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> str:
-        try:
-            return check_font(Path(str(value)))
-        except SegConvertError as error:
-            self.fail(str(error), param, ctx)
+# --labels: a labels file, or comma-separated class names.
+LABELS = LibraryParam("LABELS", load_labels)
+# --font: a TrueType/OpenType file Pillow can load.
+FONT = LibraryParam("FILE", lambda text: check_font(Path(text)))
+# --shard K/N: this run converts shard K (from 0) of N.
+SHARD = LibraryParam("K/N", parse_shard)
 
 
 max_image_pixels_option = click.option(
@@ -77,28 +74,6 @@ max_image_pixels_option = click.option(
     help="Refuse images with more pixels than this (a guard against "
     "decompression bombs).",
 )
-
-
-class ShardParam(click.ParamType):  # type: ignore[type-arg]
-    """``--shard K/N``: this run converts shard K (from 0) of N."""
-
-    name = "K/N"
-
-    def convert(
-        self, value: object, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Shard:
-        if isinstance(value, Shard):
-            return value
-        index, _, count = str(value).partition("/")
-        try:
-            return Shard(int(index), int(count))
-        except ValueError:
-            self.fail(
-                f"{value!r} is not K/N with 0 <= K < N, e.g. 0/4 for the first of "
-                "four shards",
-                param,
-                ctx,
-            )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +89,7 @@ def cli() -> None:
 @click.argument("output_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--labels",
-    type=LabelsParam(),
+    type=LABELS,
     required=True,
     help="Labels file (line 1 __ignore__, line 2 _background_, then one class a "
     "line) or the same names separated by commas.",
@@ -186,7 +161,7 @@ def cli() -> None:
 )
 @click.option(
     "--shard",
-    type=ShardParam(),
+    type=SHARD,
     default=None,
     help="Convert only shard K (counted from 0) of N, chosen by a hash of each "
     "file's output name; N runs with K = 0..N-1 fill one OUTPUT_DIR.",
@@ -203,7 +178,7 @@ def cli() -> None:
 )
 @click.option(
     "--font",
-    type=FontParam(),
+    type=FONT,
     default=None,
     help="Font file for the visualization legend [default: the first installed "
     "font that has every character of the class names].",
@@ -344,7 +319,7 @@ class _Progress:
 @cli.command("colormap")
 @click.option(
     "--labels",
-    type=LabelsParam(),
+    type=LABELS,
     default=None,
     help="Name the ids with this labels file (or comma-separated names).",
 )
@@ -371,7 +346,7 @@ class _Progress:
     show_default=True,
     help="How to print the table.",
 )
-@click.option("--font", type=FontParam(), default=None, help="Font file for the chart.")
+@click.option("--font", type=FONT, default=None, help="Font file for the chart.")
 def colormap_command(
     labels: LabelTable | None,
     count: int,
@@ -418,7 +393,7 @@ def colormap_command(
 )
 @click.option(
     "--labels",
-    type=LabelsParam(),
+    type=LABELS,
     default=None,
     help="For a labelme folder: count as the converter would with this table "
     "(files with other labels fail).",
@@ -507,7 +482,7 @@ def _pad(text: str, width: int) -> str:
 )
 @click.option(
     "--check",
-    type=LabelsParam(),
+    type=LABELS,
     default=None,
     help="Compare with this labels file: report labels used but missing from it "
     "(exit code 1) and labels listed but unused.",

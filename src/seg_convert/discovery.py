@@ -42,6 +42,18 @@ class Shard:
         return int.from_bytes(digest[:8], "big") % self.count == self.index
 
 
+def parse_shard(text: str) -> Shard:
+    """``K/N`` as on the command line."""
+    index, _, count = text.partition("/")
+    try:
+        return Shard(int(index), int(count))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not K/N with 0 <= K < N, e.g. 0/4 for the first of four "
+            "shards"
+        ) from None
+
+
 def find_inputs(
     input_dir: Path, *, recursive: bool = False, flatten_names: bool = False
 ) -> list[Input]:

@@ -83,8 +83,8 @@ def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResul
     limit = settings.max_image_pixels
     annotation = read_annotation(source, max_image_pixels=limit)
     ids = class_ids(annotation.shapes, settings.labels, owner=source)
-    visualize = settings.font_source is not None
-    loaded = load_image(annotation, max_image_pixels=limit, gray=visualize)
+    font = settings.font_source  # None: no visualizations
+    loaded = load_image(annotation, max_image_pixels=limit, gray=font is not None)
     width, height = loaded.size
     arrays = rasterize(
         annotation.shapes,
@@ -101,8 +101,8 @@ def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResul
             "or convert without --instances",
         )
     class_visualization, object_visualization = (
-        _visualizations(loaded.gray, arrays, settings.labels, settings.font_source)
-        if loaded.gray is not None and settings.font_source is not None
+        _visualizations(loaded.gray, arrays, settings.labels, font)
+        if font is not None and loaded.gray is not None
         else (None, None)
     )
     sample = Sample(
