@@ -491,6 +491,20 @@ READ_REFUSALS = [
         mask_shape(MASK_5X5, [[10, 20], [14, 23.9]]),
     ),
     Refusal(
+        "circle-radius-beyond-any-image",
+        AnnotationError,
+        f"{CAT}: circle radius 262145 is larger than 262144 pixels; check the "
+        "circle's second point",
+        one_shape(shape_type="circle", points=[[10, 10], [262155, 10]]),
+    ),
+    Refusal(
+        "circle-radius-overflowing-a-float",
+        AnnotationError,
+        f"{CAT}: circle radius inf is larger than 262144 pixels; check the "
+        "circle's second point",
+        one_shape(shape_type="circle", points=[[0, 0], [1e308, -1e308]]),
+    ),
+    Refusal(
         "image-data-not-base64",
         AnnotationError,
         "'imageData' is not valid base64",

@@ -411,3 +411,74 @@ def test_quiet_prints_errors_only(
         f"{three_files / 'bad.json'}: a labelme file is a JSON object, got a list\n"
     )
     assert result.stdout == ""
+
+
+def _boom(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_bug_in_one_file_is_one_line_unless_debugging(
+    three_files: Path,
+    tmp_path: Path,
+    labels_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    debug: bool,
+) -> None:
+    from seg_convert import file_conversion
+
+    real = file_conversion.rasterize
+
+    def rasterize(shapes: list[object], *args: object, **kwargs: object) -> object:
+        if len(shapes) == 2:  # a.json's
+            _boom()
+        return real(shapes, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(file_conversion, "rasterize", rasterize)
+    flag = ["--debug"] if debug else []
+    result = run(
+        *flag,
+        "labelme2voc",
+        tmp_path / "in",
+        tmp_path / "out",
+        "-j",
+        "1",
+        "--labels",
+        labels_file,
+    )
+    assert result.exit_code == 1
+    first, *rest = result.stderr.splitlines()
+    assert first == (
+        f"{tmp_path / 'in' / 'a.json'}: unexpected error, please report it: "
+        "RuntimeError: boom"
+    )
+    assert ("Traceback (most recent call last):" in rest) is debug
+    assert rest[-1].startswith("converted 2 of 3 files")
+
+
+def test_a_bug_in_the_run_is_one_line_unless_debugging(
+    three_files: Path,
+    tmp_path: Path,
+    labels_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from seg_convert import convert as convert_module
+
+    monkeypatch.setattr(convert_module, "write_splits", _boom)
+    result = convert(tmp_path, "--labels", labels_file, "-j", "1")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "seg-convert: unexpected error, please report it: RuntimeError: boom "
+        "(--debug shows where)\n"
+    )
+    debugged = run(
+        "--debug",
+        "labelme2voc",
+        tmp_path / "in",
+        tmp_path / "other",
+        "--labels",
+        labels_file,
+        "-j",
+        "1",
+    )
+    assert isinstance(debugged.exception, RuntimeError)

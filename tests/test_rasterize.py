@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seg_convert.annotation import Shape
+from seg_convert.annotation import MAX_CIRCLE_RADIUS, Shape
 from seg_convert.errors import AnnotationError
 from seg_convert.labels import LabelTable
 from seg_convert.rasterize import class_ids, rasterize
@@ -221,3 +221,14 @@ def test_input_is_not_modified_and_result_is_int32() -> None:
     label = ours([shape], 4, 4)
     assert label.dtype == np.int32 and label.shape == (4, 4)
     assert mask.all()
+
+
+@pytest.mark.parametrize("radius", [1_000, 100_000, MAX_CIRCLE_RADIUS])
+def test_largest_circles_equal_labelme(radius: int) -> None:
+    """Circles up to the largest radius the reader accepts, their rim crossing
+    the image, are drawn as labelme draws them."""
+    centre = (20.0 - radius * 0.6, 15.0 + radius * 0.8)  # rim through (20, 15)
+    circle = Shape("a", "circle", (centre, (20.0, 15.0)))
+    label = ours([circle], 36, 48)
+    assert 0 < (label == 1).sum() < 36 * 48
+    np.testing.assert_array_equal(label, labelme_label([circle], 36, 48))

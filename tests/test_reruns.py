@@ -170,3 +170,38 @@ def test_killed_run_is_finished_by_the_next(
     clean = tmp_path / "clean"
     assert convert(source, clean, labels_file, "--instances").exit_code == 0
     assert tree(out) == tree(clean)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_stops_cleanly_and_the_next_run_finishes(
+    write_annotation: WriteAnnotation, tmp_path: Path, labels_file: Path, jobs: str
+) -> None:
+    """SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
+    image = gradient_image(640, 480)
+    for i in range(30):
+        write_annotation(f"s{i:02d}", SHAPES, image=image)
+    source = tmp_path / "in"
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "seg_convert", "labelme2voc", str(source)]
+    command += [str(out), "--labels", str(labels_file), "--jobs", jobs]
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        if _journal_lines(out) >= 3:
+            os.killpg(process.pid, signal.SIGINT)
+            break
+        time.sleep(0.002)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines()[-1] == (
+        "seg-convert: interrupted; run the same command again to finish"
+    )
+    assert "Traceback" not in stderr
+    assert not [p for p in out.rglob("*.tmp")]
+    result = convert(source, out, labels_file, "--jobs", jobs)
+    assert result.exit_code == 0, result.output
+    clean = tmp_path / "clean"
+    assert convert(source, clean, labels_file).exit_code == 0
+    assert tree(out) == tree(clean)

@@ -54,6 +54,19 @@ _POINT_COUNT_MEANING = {
 
 Point = tuple[float, float]
 _LARGEST_COORDINATE = float(np.finfo(np.float64).max)
+# Pillow's ellipse drawing slows down as the radius grows and, past about
+# 700,000 pixels, takes minutes: far beyond any image's size, so refused.
+MAX_CIRCLE_RADIUS = 1 << 18
+
+
+def circle_radius(centre: Point, rim: Point) -> float:
+    """The radius of a labelme circle, computed as labelme does, so that the
+    drawn pixels match exactly."""
+    (cx, cy), (px, py) = centre, rim
+    try:
+        return math.sqrt((cx - px) ** 2 + (cy - py) ** 2)
+    except OverflowError:  # float ** raises where float * gives inf
+        return math.inf
 
 
 @dataclass(frozen=True)
@@ -227,6 +240,12 @@ def _parse_shape(path: Path, index: int, item: object, max_image_pixels: int) ->
         wanted = _POINT_COUNT_MEANING.get(shape_type, f"at least {least} points")
         raise AnnotationError(
             path, f"{where}: {shape_type} needs {wanted}, got {len(points)}"
+        )
+    if shape_type == "circle" and circle_radius(*points) > MAX_CIRCLE_RADIUS:
+        raise AnnotationError(
+            path,
+            f"{where}: circle radius {circle_radius(*points):.6g} is larger than "
+            f"{MAX_CIRCLE_RADIUS} pixels; check the circle's second point",
         )
     group_id = item.get("group_id")
     if group_id is not None and (

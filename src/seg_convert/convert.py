@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-from collections.abc import Callable, Generator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import TEMPORARY_SUFFIX
-from .discovery import Input, Shard, find_inputs
+from .discovery import Shard, find_inputs
 from .errors import OutputError
 from .file_conversion import FileResult, FileSettings, convert_file
 from .fonts import choose_font
@@ -41,6 +39,7 @@ from .voc import (
     write_class_names,
     write_splits,
 )
+from .workers import run_files
 
 
 @dataclass(frozen=True)
@@ -65,14 +64,6 @@ class ConversionReport:
         return sum(not result.ok for result in self.results)
 
 
-def default_jobs() -> int:
-    """All the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def labelme2voc(
     input_dir: Path,
     output_dir: Path,
@@ -91,6 +82,7 @@ def labelme2voc(
     recursive: bool = False,
     flatten_names: bool = False,
     shard: Shard | None = None,
+    debug: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> ConversionReport:
@@ -105,7 +97,8 @@ def labelme2voc(
     ``seg_convert.splits``). ``font`` is the legend's font file (chosen among
     installed fonts by default). ``jobs`` worker processes convert files in
     parallel (1: in this process); the output is the same for any number.
-    ``fail_fast`` stops at the first file that fails. ``on_start`` gets the number
+    ``fail_fast`` stops at the first file that fails; with ``debug`` an
+    unexpected error's message has its traceback. ``on_start`` gets the number
     of input files before work starts, ``on_result`` each file's result, in input
     order. Raises SegConvertError only for problems with the whole job (inputs,
     output directory); per-file problems are in the report.
@@ -126,6 +119,7 @@ def labelme2voc(
         instances=instances,
         font_source=(font or choose_font(labels.names)) if visualize else None,
         max_image_pixels=max_image_pixels,
+        debug=debug,
     )
     key = options_key(
         {
@@ -159,10 +153,9 @@ def labelme2voc(
     }
     if on_start is not None:
         on_start(len(inputs))
-    todo = _run(
+    todo = run_files(
+        functools.partial(convert_file, output_dir=output_dir, settings=settings),
         [item for item in inputs if item not in unchanged],
-        output_dir,
-        settings,
         jobs=jobs,
     )
     results = []
@@ -259,18 +252,3 @@ def _remove_temporary_files(output_dir: Path) -> None:
     """What a killed run left under temporary names."""
     for path in output_dir.rglob(f".*{TEMPORARY_SUFFIX}"):
         path.unlink(missing_ok=True)
-
-
-def _run(
-    inputs: list[Input], output_dir: Path, settings: FileSettings, *, jobs: int
-) -> Generator[FileResult, None, None]:
-    """Convert ``inputs``, yielding results in input order."""
-    convert = functools.partial(convert_file, output_dir=output_dir, settings=settings)
-    if jobs == 1 or len(inputs) <= 1:
-        yield from map(convert, inputs)
-        return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(inputs))) as pool:
-        try:
-            yield from pool.map(convert, inputs)
-        finally:  # A consumer that stops early (fail-fast) drops the rest.
-            pool.shutdown(wait=True, cancel_futures=True)

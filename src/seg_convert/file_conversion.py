@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,12 +55,17 @@ class FileSettings:
     instances: bool
     font_source: str | None  # None: no visualizations
     max_image_pixels: int
+    debug: bool = False  # unexpected errors carry their traceback
 
 
 def convert_file(
-    item: Input, *, output_dir: Path, settings: FileSettings
+    item: Input, *, output_dir: Path | None, settings: FileSettings
 ) -> FileResult:
-    """Convert one labelme file; never raises for a problem of the file."""
+    """Convert one labelme file; never raises for a problem of the file.
+
+    With no ``output_dir`` the file is only checked: read, its image opened and
+    its shapes rasterized, nothing drawn or written.
+    """
     started = time.perf_counter()
     source = item.source
     try:
@@ -67,23 +73,23 @@ def convert_file(
     except SegConvertError as error:
         result = FileResult(source=source, stem=item.stem, error=error)
     except Exception as error:  # A bug must not stop the batch; it is reported.
+        message = f"unexpected error, please report it: {type(error).__name__}: {error}"
+        if settings.debug:
+            message += "\n" + traceback.format_exc().rstrip()
         result = FileResult(
-            source=source,
-            stem=item.stem,
-            error=SegConvertError(
-                source,
-                f"unexpected error, please report it: {type(error).__name__}: {error}",
-            ),
+            source=source, stem=item.stem, error=SegConvertError(source, message)
         )
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
-def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResult:
+def _convert(
+    item: Input, output_dir: Path | None, settings: FileSettings
+) -> FileResult:
     source = item.source
     limit = settings.max_image_pixels
     annotation = read_annotation(source, max_image_pixels=limit)
     ids = class_ids(annotation.shapes, settings.labels, owner=source)
-    font = settings.font_source  # None: no visualizations
+    font = None if output_dir is None else settings.font_source
     loaded = load_image(annotation, max_image_pixels=limit, gray=font is not None)
     width, height = loaded.size
     arrays = rasterize(
@@ -100,6 +106,15 @@ def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResul
             f"most {MAX_INSTANCES}; give shapes of one object the same group_id, "
             "or convert without --instances",
         )
+    checked = FileResult(
+        source=source,
+        stem=item.stem,
+        image=None if isinstance(annotation.image, bytes) else annotation.image,
+        shapes=len(annotation.shapes),
+        instances=arrays.object_count,
+    )
+    if output_dir is None:
+        return checked
     class_visualization, object_visualization = (
         _visualizations(loaded.gray, arrays, settings.labels, font)
         if font is not None and loaded.gray is not None
@@ -116,14 +131,7 @@ def _convert(item: Input, output_dir: Path, settings: FileSettings) -> FileResul
         object_visualization=object_visualization,
     )
     outputs = write_sample(output_dir, settings.layout, sample)
-    return FileResult(
-        source=source,
-        stem=item.stem,
-        outputs=tuple(outputs),
-        image=None if isinstance(annotation.image, bytes) else annotation.image,
-        shapes=len(annotation.shapes),
-        instances=arrays.object_count,
-    )
+    return dataclasses.replace(checked, outputs=tuple(outputs))
 
 
 def _visualizations(

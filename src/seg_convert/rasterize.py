@@ -9,7 +9,6 @@ outside the image is simply not drawn.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw
 
-from .annotation import Shape
+from .annotation import Shape, circle_radius
 from .colormap import VOID_INDEX
 from .errors import AnnotationError
 from .labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable
@@ -122,9 +121,8 @@ def _draw(
         box = ((min(x0, x1), min(y0, y1)), (max(x0, x1), max(y0, y1)))
         draw.rectangle(box, fill=ink, outline=ink)
     elif kind == "circle":
-        (cx, cy), (px, py) = points
-        # Written as labelme computes it, so the float radius matches exactly.
-        radius = math.sqrt((cx - px) ** 2 + (cy - py) ** 2)
+        (cx, cy), rim = points
+        radius = circle_radius((cx, cy), rim)
         box = ((cx - radius, cy - radius), (cx + radius, cy + radius))
         draw.ellipse(box, fill=ink, outline=ink)
     elif kind == "point":

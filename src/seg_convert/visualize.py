@@ -34,7 +34,7 @@ def draw_visualization(
 
     ``class_names[i]`` names index ``i`` in the legend; an empty name is left out.
     """
-    colors = Image.frombytes("P", gray.size, indices.tobytes())
+    colors = Image.frombuffer("P", gray.size, indices, "raw", "P", 0, 1)
     colors.putpalette(voc_palette())
     blended = Image.blend(gray.convert("RGB"), colors.convert("RGB"), _ALPHA)
     entries = []

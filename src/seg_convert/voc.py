@@ -14,6 +14,7 @@ files are removed again: a sample is in the dataset whole or not at all.
 from __future__ import annotations
 
 import io
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,7 +193,10 @@ def _palette_png(indices: npt.NDArray[np.uint8]) -> bytes:
     # Shares the array's memory instead of copying it.
     image = Image.frombuffer("P", (width, height), indices, "raw", "P", 0, 1)
     image.putpalette(voc_palette())
-    return _encode(image, "PNG")
+    # Label maps are long runs of one index: zlib's run-length strategy makes
+    # smaller files than the default in a third of the time (Pillow's
+    # compress_type is zlib's strategy).
+    return _encode(image, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
 
 
 def _encode(image: Image.Image, format: str, **options: int) -> bytes:

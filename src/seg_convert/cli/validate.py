@@ -1,0 +1,91 @@
+"""``seg-convert validate``: what a conversion would fail on, without converting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ..labels import LabelTable
+from ..validate import ValidationReport, validate
+from .common import INPUT_DIR, Progress, debug_mode, input_options, reporting_errors
+
+
+@click.command("validate")
+@click.argument("input_dir", type=INPUT_DIR)
+@input_options
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line 'path: problem' each; json: one object with every "
+    "problem, for CI annotations.",
+)
+def validate_command(
+    input_dir: Path,
+    labels: LabelTable,
+    instances: bool,
+    jobs: int,
+    recursive: bool,
+    flatten_names: bool,
+    max_image_pixels: int,
+    output_format: str,
+) -> None:
+    """Check the labelme files in INPUT_DIR as labelme2voc would, writing nothing.
+
+    Every file is read, its image opened and its shapes rasterized with the
+    same options as labelme2voc; each problem that would make a file fail is
+    printed on stdout. Exit code 1 if there is any.
+    """
+    as_text = output_format == "text"
+    progress = Progress(
+        "checking",
+        show_bar=as_text and sys.stderr.isatty(),
+        failures_on_stdout=True,
+    )
+    with reporting_errors(), progress:
+        report = validate(
+            input_dir,
+            labels=labels,
+            instances=instances,
+            max_image_pixels=max_image_pixels,
+            jobs=jobs,
+            recursive=recursive,
+            flatten_names=flatten_names,
+            debug=debug_mode(),
+            on_start=progress.start,
+            on_result=progress.result if as_text else None,
+        )
+    if as_text:
+        problems = len(report.problems)
+        click.echo(
+            f"checked {len(report.results)} files in {input_dir}: "
+            + (f"{problems} with problems" if problems else "no problems"),
+            err=True,
+        )
+    else:
+        click.echo(json.dumps(_document(report), ensure_ascii=False, indent=2))
+    if report.problems:
+        raise SystemExit(1)
+
+
+def _document(report: ValidationReport) -> dict[str, object]:
+    return {
+        "version": 1,
+        "input_dir": str(report.input_dir),
+        "files": len(report.results),
+        "failed": len(report.problems),
+        "problems": [
+            {
+                "file": str(result.source),
+                "path": str(result.error.path),
+                "message": result.error.message,
+            }
+            for result in report.problems
+            if result.error is not None
+        ],
+    }
