@@ -101,7 +101,7 @@ def test_labels_as_comma_separated_text(three_files: Path, tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("not json", "not valid JSON: Expecting value at line 1 column 1"),
+        ("not json", "not valid JSON: Expecting value (line 1 column 1)"),
         ("[]", "a labelme file is a JSON object, got a list"),
     ],
     ids=["not-json", "list"],

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,50 @@ def _journal_lines(out: Path) -> int:
         return 0
 
 
+def signal_a_run(
+    write_annotation: WriteAnnotation,
+    tmp_path: Path,
+    labels_file: Path,
+    jobs: str,
+    *,
+    after: int,
+    send: Callable[[subprocess.Popen[str]], None],
+) -> tuple[subprocess.Popen[str], str]:
+    """Start a real run of 30 files with ``--jobs jobs --instances`` in its own
+    process group, ``send`` it a signal once ``after`` samples are recorded, and
+    return it ended, with its stderr, which is at its end only once the workers
+    have ended too: none is left behind."""
+    image = gradient_image(640, 480)
+    for i in range(30):
+        write_annotation(f"s{i:02d}", SHAPES, image=image)
+    command = [sys.executable, "-m", "seg_convert", "labelme2voc"]
+    command += [str(tmp_path / "in"), str(tmp_path / "out"), "--labels"]
+    command += [str(labels_file), "--jobs", jobs, "--instances"]
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    out = tmp_path / "out"
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        manifest = out / ".seg-convert" / "manifest.json"
+        if manifest.exists() and _journal_lines(out) >= after:
+            send(process)
+            break
+        time.sleep(0.002)
+    _, stderr = process.communicate(timeout=30)
+    return process, stderr
+
+
+def finish_and_compare(tmp_path: Path, labels_file: Path, jobs: str) -> None:
+    """The next run finishes the job: output identical to a clean run's."""
+    source, out = tmp_path / "in", tmp_path / "out"
+    result = convert(source, out, labels_file, "--jobs", jobs, "--instances")
+    assert result.exit_code == 0, result.output
+    clean = tmp_path / "clean"
+    assert convert(source, clean, labels_file, "--instances").exit_code == 0
+    assert tree(out) == tree(clean)
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("kill_after", [0, 3, 12, 25])
 def test_killed_run_is_finished_by_the_next(
@@ -148,28 +193,16 @@ def test_killed_run_is_finished_by_the_next(
     kill_after: int,
 ) -> None:
     """SIGKILL a real run once ``kill_after`` samples are recorded."""
-    image = gradient_image(640, 480)
-    for i in range(30):
-        write_annotation(f"s{i:02d}", SHAPES, image=image)
-    source = tmp_path / "in"
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "seg_convert", "labelme2voc", str(source)]
-    command += [str(out), "--labels", str(labels_file), "--jobs", jobs, "--instances"]
-    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while process.poll() is None and time.monotonic() < deadline:
-        manifest = out / ".seg-convert" / "manifest.json"
-        if manifest.exists() and _journal_lines(out) >= kill_after:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.002)
-    process.wait()
+    process, _ = signal_a_run(
+        write_annotation,
+        tmp_path,
+        labels_file,
+        jobs,
+        after=kill_after,
+        send=lambda process: process.send_signal(signal.SIGKILL),
+    )
     assert process.returncode == -signal.SIGKILL, "the run ended before the kill"
-    result = convert(source, out, labels_file, "--jobs", jobs, "--instances")
-    assert result.exit_code == 0, result.output
-    clean = tmp_path / "clean"
-    assert convert(source, clean, labels_file, "--instances").exit_code == 0
-    assert tree(out) == tree(clean)
+    finish_and_compare(tmp_path, labels_file, jobs)
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
@@ -177,31 +210,18 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes(
     write_annotation: WriteAnnotation, tmp_path: Path, labels_file: Path, jobs: str
 ) -> None:
     """SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
-    image = gradient_image(640, 480)
-    for i in range(30):
-        write_annotation(f"s{i:02d}", SHAPES, image=image)
-    source = tmp_path / "in"
-    out = tmp_path / "out"
-    command = [sys.executable, "-m", "seg_convert", "labelme2voc", str(source)]
-    command += [str(out), "--labels", str(labels_file), "--jobs", jobs]
-    process = subprocess.Popen(
-        command, stderr=subprocess.PIPE, text=True, start_new_session=True
+    process, stderr = signal_a_run(
+        write_annotation,
+        tmp_path,
+        labels_file,
+        jobs,
+        after=3,
+        send=lambda process: os.killpg(process.pid, signal.SIGINT),
     )
-    deadline = time.monotonic() + 60
-    while process.poll() is None and time.monotonic() < deadline:
-        if _journal_lines(out) >= 3:
-            os.killpg(process.pid, signal.SIGINT)
-            break
-        time.sleep(0.002)
-    _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     assert stderr.splitlines()[-1] == (
         "seg-convert: interrupted; run the same command again to finish"
     )
     assert "Traceback" not in stderr
-    assert not [p for p in out.rglob("*.tmp")]
-    result = convert(source, out, labels_file, "--jobs", jobs)
-    assert result.exit_code == 0, result.output
-    clean = tmp_path / "clean"
-    assert convert(source, clean, labels_file).exit_code == 0
-    assert tree(out) == tree(clean)
+    assert not list((tmp_path / "out").rglob("*.tmp"))
+    finish_and_compare(tmp_path, labels_file, jobs)

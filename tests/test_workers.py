@@ -26,4 +26,3 @@ def test_results_come_in_input_order_from_set_up_workers() -> None:
     for item, result in zip(inputs, results, strict=True):
         # Workers leave Ctrl-C to the runner and keep freed image memory.
         assert result.stem == f"{item.stem} {signal.SIG_IGN} 16"
-

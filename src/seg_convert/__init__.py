@@ -20,6 +20,7 @@ from .errors import (
 )
 from .file_conversion import FileResult
 from .labels import LabelTable, load_labels
+from .validate import ValidationReport, validate
 
 __version__ = version("seg-convert")
 
@@ -32,8 +33,10 @@ __all__ = [
     "LabelsError",
     "OutputError",
     "SegConvertError",
+    "ValidationReport",
     "__version__",
     "labelme2voc",
     "load_labels",
+    "validate",
     "voc_colormap",
 ]

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import math
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .errors import AnnotationError, ImageError, undecodable_line
+from .errors import AnnotationError, ImageError, one_line, undecodable_line
 from .images import (
     apply_exif_orientation,
     decode_image,
@@ -96,7 +97,9 @@ class Annotation:
 def read_annotation(path: Path, *, max_image_pixels: int) -> Annotation:
     """Parse and check a labelme JSON file (masks decoded, the image not yet)."""
     raw = _load_json(path)
-    shapes_raw = raw.get("shapes")
+    if "shapes" not in raw:
+        raise AnnotationError(path, "no 'shapes': not a labelme file?")
+    shapes_raw = raw["shapes"]
     if not isinstance(shapes_raw, list):
         raise AnnotationError(
             path, f"'shapes' must be a list, got {_json_type(shapes_raw)}"
@@ -187,6 +190,9 @@ def _read_bytes(path: Path, what: str, owner: Path) -> bytes:
 
 def _load_json(path: Path) -> dict[str, Any]:
     try:
+        if not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            # A pipe or a device would be read forever.
+            raise AnnotationError(path, "is a pipe or a device, not a JSON file")
         data = path.read_bytes()
     except IsADirectoryError:
         raise AnnotationError(path, "is a directory, not a JSON file") from None
@@ -203,10 +209,14 @@ def _load_json(path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as error:
         raise AnnotationError(
             path,
-            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+            f"not valid JSON: {error.msg} (line {error.lineno} column {error.colno})",
         ) from None
-    except (ValueError, RecursionError) as error:  # e.g. a 5000-digit number
-        raise AnnotationError(path, f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise AnnotationError(path, "not valid JSON: nested too deeply") from None
+    except ValueError:  # Python's limit on the digits of an integer
+        raise AnnotationError(
+            path, "not valid JSON: a number with thousands of digits"
+        ) from None
     if not isinstance(raw, dict):
         raise AnnotationError(
             path, f"a labelme file is a JSON object, got {_json_type(raw)}"
@@ -225,11 +235,15 @@ def _parse_shape(path: Path, index: int, item: object, max_image_pixels: int) ->
         raise AnnotationError(
             path, f"{where}: 'label' must be a string, got {_json_type(label)}"
         )
+    if not label:
+        raise AnnotationError(
+            path, f"{where}: the label is empty; give the shape a label in labelme"
+        )
     where = f"{where} (label {label!r})"
     shape_type = item.get("shape_type")
     if shape_type is None:  # labelme 3.x wrote no shape_type: all were polygons.
         shape_type = "polygon"
-    if shape_type not in POINT_COUNTS:
+    if not isinstance(shape_type, str) or shape_type not in POINT_COUNTS:
         known = ", ".join(POINT_COUNTS)
         raise AnnotationError(
             path, f"{where}: unknown shape_type {shape_type!r} (known: {known})"
@@ -337,18 +351,24 @@ def _image_source(path: Path, raw: dict[str, Any]) -> bytes | Path:
             )
         return _b64decode(path, "'imageData'", image_data)
     image_path = raw.get("imagePath")
+    if image_path is None:
+        raise AnnotationError(path, "no image: no 'imageData' and no 'imagePath'")
     if not isinstance(image_path, str) or not image_path:
         raise AnnotationError(
-            path, "no image: 'imageData' is null and 'imagePath' is not a file name"
+            path,
+            f"no image: no 'imageData', and 'imagePath' {_short(image_path)} is "
+            "not a file name",
         )
     # labelme on Windows writes backslashes; the path is relative to the JSON.
     relative = PureWindowsPath(image_path).as_posix()
     candidate = path.parent / relative
-    if not candidate.exists():
-        # A dataset moved from another machine: the image lies beside the JSON.
-        beside = path.parent / PurePosixPath(relative).name
-        if beside.is_file():
+    # A dataset moved from another machine: the image lies beside the JSON.
+    beside = path.parent / PurePosixPath(relative).name
+    try:
+        if not candidate.exists() and beside.is_file():
             return beside
+    except OSError:  # e.g. a name too long: opening the image says so
+        pass
     return candidate
 
 
@@ -389,5 +409,5 @@ def _json_type(value: object) -> str:
 
 
 def _short(value: object) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    text = one_line(json.dumps(value, ensure_ascii=False, default=str))
     return text if len(text) <= 40 else text[:37] + "..."

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import TEMPORARY_SUFFIX
-from .discovery import Shard, find_inputs
+from .discovery import Shard, find_inputs, stem_problem
 from .errors import OutputError
 from .file_conversion import FileResult, FileSettings, convert_file
 from .fonts import choose_font
@@ -110,7 +110,8 @@ def labelme2voc(
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, not {jobs}")
     inputs = find_inputs(input_dir, recursive=recursive, flatten_names=flatten_names)
-    all_stems = [item.stem for item in inputs]
+    # Every shard lists every input it can (see below), not names that fail.
+    all_stems = [item.stem for item in inputs if stem_problem(item.stem) is None]
     if shard is not None:
         inputs = [item for item in inputs if shard.holds(item.stem)]
     settings = FileSettings(

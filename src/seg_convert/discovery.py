@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, breaks_lines, is_undecodable
 
 FLATTEN_SEPARATOR = "__"
 
@@ -38,7 +38,7 @@ class Shard:
 
     def holds(self, stem: str) -> bool:
         """Whether this shard converts ``stem``: by a hash of the stem alone."""
-        digest = hashlib.sha256(stem.encode()).digest()
+        digest = hashlib.sha256(stem.encode("utf-8", "surrogateescape")).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.index
 
 
@@ -52,6 +52,19 @@ def parse_shard(text: str) -> Shard:
             f"{text!r} is not K/N with 0 <= K < N, e.g. 0/4 for the first of four "
             "shards"
         ) from None
+
+
+def stem_problem(stem: str) -> str | None:
+    """Why ``stem`` cannot name outputs (None: it can), for the split lists
+    hold one stem a line, as UTF-8 text."""
+    if any(is_undecodable(ch) for ch in stem):
+        return "the file name is not valid UTF-8 text; rename the file"
+    if any(breaks_lines(ch) for ch in stem):
+        return (
+            "the file name has a line break or another control character, which "
+            "the dataset's lists cannot hold; rename the file"
+        )
+    return None
 
 
 def find_inputs(

@@ -7,25 +7,58 @@ type to an exit code, so no traceback ever reaches a user for these.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 
 class SegConvertError(Exception):
-    """Base of every error a user can cause; carries the path it is about."""
+    """Base of every error a user can cause; carries the path it is about.
 
-    def __init__(self, path: Path | str | None, message: str) -> None:
+    ``details`` is more for the curious (a bug's traceback under --debug),
+    shown after the line.
+    """
+
+    def __init__(
+        self, path: Path | str | None, message: str, details: str | None = None
+    ) -> None:
         super().__init__(message)
         self.path = path
         self.message = message
+        self.details = details
 
-    def __reduce__(self) -> tuple[type[SegConvertError], tuple[object, str]]:
+    def __reduce__(
+        self,
+    ) -> tuple[type[SegConvertError], tuple[object, str, str | None]]:
         # Errors cross from worker processes to the runner.
-        return type(self), (self.path, self.message)
+        return type(self), (self.path, self.message, self.details)
 
     def __str__(self) -> str:
-        if self.path is None:
-            return self.message
-        return f"{self.path}: {self.message}"
+        """``path: message`` on one line, whatever characters a name holds."""
+        text = self.message if self.path is None else f"{self.path}: {self.message}"
+        return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, and the
+    undecodable bytes of a non-UTF-8 file name, so that it prints as one line
+    on any terminal."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if breaks_lines(ch) or is_undecodable(ch)
+        else ch
+        for ch in text
+    )
+
+
+def breaks_lines(ch: str) -> bool:
+    """Control characters and line or paragraph separators."""
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+
+
+def is_undecodable(ch: str) -> bool:
+    """A byte of a file name that is not UTF-8, as Python holds it (a lone
+    surrogate); it can be printed or written as text only escaped."""
+    return unicodedata.category(ch) == "Cs"
 
 
 class LabelsError(SegConvertError):

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .annotation import load_image, read_annotation
-from .discovery import Input
+from .discovery import Input, stem_problem
 from .errors import AnnotationError, SegConvertError
 from .labels import LabelTable
 from .rasterize import Rasterized, class_ids, rasterize
@@ -74,10 +74,11 @@ def convert_file(
         result = FileResult(source=source, stem=item.stem, error=error)
     except Exception as error:  # A bug must not stop the batch; it is reported.
         message = f"unexpected error, please report it: {type(error).__name__}: {error}"
-        if settings.debug:
-            message += "\n" + traceback.format_exc().rstrip()
+        details = traceback.format_exc().rstrip() if settings.debug else None
         result = FileResult(
-            source=source, stem=item.stem, error=SegConvertError(source, message)
+            source=source,
+            stem=item.stem,
+            error=SegConvertError(source, message, details),
         )
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
@@ -86,6 +87,9 @@ def _convert(
     item: Input, output_dir: Path | None, settings: FileSettings
 ) -> FileResult:
     source = item.source
+    problem = stem_problem(item.stem)
+    if problem is not None:
+        raise AnnotationError(source, problem)
     limit = settings.max_image_pixels
     annotation = read_annotation(source, max_image_pixels=limit)
     ids = class_ids(annotation.shapes, settings.labels, owner=source)

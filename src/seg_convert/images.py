@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +70,12 @@ def _decoding(owner: Path, what: str) -> Iterator[None]:
             owner, f"cannot decode {what}: not an image, or a format Pillow cannot read"
         ) from None
     except Exception as error:  # Pillow's decoders raise many types on bad data.
+        if isinstance(error, OSError) and error.errno is not None:  # the system's
+            raise ImageError(owner, f"cannot read {what}: {error.strerror}") from None
+        if "truncated" in str(error).lower():  # Pillow's words vary by format
+            raise ImageError(
+                owner, f"{what} is truncated: the file ends too early"
+            ) from None
         raise ImageError(owner, f"cannot decode {what}: {error}") from None
 
 
@@ -83,6 +90,10 @@ def open_image(
     """
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     with _decoding(owner, what):
+        if isinstance(source, Path) and not stat.S_ISREG(source.stat().st_mode):
+            # A directory, or a pipe or device that would be read forever.
+            kind = "a directory" if source.is_dir() else "a pipe or a device"
+            raise ImageError(owner, f"{what} is {kind}, not an image")
         with _pillow_limit_disabled():
             image = Image.open(stream)
         width, height = image.size

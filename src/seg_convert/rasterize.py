@@ -145,5 +145,8 @@ def _paint_mask(canvas: Image.Image, shape: Shape, ink: int) -> None:
         raise ValueError("a mask shape without its mask array")
     # labelme truncates the box corners to int; the mask's top-left goes there.
     (x1, y1), _ = ((int(x), int(y)) for x, y in shape.points)
+    height, width = shape.mask.shape
+    if x1 >= canvas.width or y1 >= canvas.height or x1 + width <= 0 or y1 + height <= 0:
+        return  # wholly outside, maybe beyond what Pillow's box can hold
     stencil = Image.fromarray(shape.mask.astype(np.uint8) * 255)
-    canvas.paste(ink, (x1, y1, x1 + stencil.width, y1 + stencil.height), stencil)
+    canvas.paste(ink, (x1, y1, x1 + width, y1 + height), stencil)

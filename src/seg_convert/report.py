@@ -68,9 +68,16 @@ def report_document(
     }
 
 
+def json_text(document: Mapping[str, Any]) -> str:
+    """``document`` as JSON text that any UTF-8 file or terminal can hold: the
+    undecodable bytes of a non-UTF-8 file name become JSON escapes."""
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def write_report(path: Path, document: Mapping[str, Any]) -> None:
     """Write the report as UTF-8 JSON, atomically."""
-    data = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    data = json_text(document) + "\n"
     try:
         write_atomically(path, data.encode())
     except OSError as error:

@@ -206,14 +206,16 @@ def _encode(image: Image.Image, format: str, **options: int) -> bytes:
 
 
 def _write_files(files: Sequence[tuple[Path, Content]]) -> None:
+    """Write all of ``files`` or, if one fails or the run is interrupted, none."""
     written: list[Path] = []
     try:
         for path, data in files:
             write_atomically(path, data)
             written.append(path)
-    except OSError as error:
+    except BaseException as error:
         for path in written:
             path.unlink(missing_ok=True)
-        raise OutputError(
-            error.filename or files[0][0], f"cannot write: {error.strerror}"
-        ) from None
+        if isinstance(error, OSError):
+            where = files[len(written)][0]
+            raise OutputError(where, f"cannot write: {error.strerror}") from None
+        raise

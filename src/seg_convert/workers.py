@@ -10,6 +10,7 @@ import ctypes
 import os
 import platform
 import signal
+import sys
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
@@ -18,6 +19,7 @@ from PIL import _imaging
 from .discovery import Input
 from .file_conversion import FileResult
 
+_PR_SET_PDEATHSIG = 1  # prctl's option (linux/prctl.h)
 # glibc's mallopt parameters (malloc.h).
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
@@ -55,6 +57,10 @@ def _start_worker() -> None:
     # Ctrl-C reaches every process of the terminal's group: the runner alone
     # stops, after the workers finish the files they are writing.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        # A runner killed outright would leave its workers waiting for work
+        # forever; the kernel ends them with it.
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     keep_freed_memory()
 
 

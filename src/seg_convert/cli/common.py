@@ -130,7 +130,6 @@ def reporting_errors() -> Iterator[None]:
     except SegConvertError as error:
         raise click.UsageError(str(error)) from None
     except KeyboardInterrupt:
-        click.echo("", err=True)
         click.echo(
             "seg-convert: interrupted; run the same command again to finish", err=True
         )
@@ -175,6 +174,9 @@ class Progress:
         if result.error is not None:
             if self._bar is not None:
                 click.echo("", err=True)  # leave the bar's line
-            click.echo(str(result.error), err=not self._failures_on_stdout)
+            err = not self._failures_on_stdout
+            click.echo(str(result.error), err=err)
+            if result.error.details:
+                click.echo(result.error.details, err=err)
         if self._bar is not None:
             self._bar.update(1)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
 from ..labels import LabelTable
+from ..report import json_text
 from ..validate import ValidationReport, validate
 from .common import INPUT_DIR, Progress, debug_mode, input_options, reporting_errors
 
@@ -68,7 +68,7 @@ def validate_command(
             err=True,
         )
     else:
-        click.echo(json.dumps(_document(report), ensure_ascii=False, indent=2))
+        click.echo(json_text(_document(report)))
     if report.problems:
         raise SystemExit(1)
 
