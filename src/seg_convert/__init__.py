@@ -7,8 +7,6 @@ The Python API is what the ``seg-convert`` command uses::
     report = labelme2voc(Path("in"), Path("out"), labels=load_labels("labels.txt"))
 """
 
-from importlib.metadata import version
-
 from .colormap import voc_colormap
 from .convert import ConversionReport, labelme2voc
 from .errors import (
@@ -22,7 +20,7 @@ from .file_conversion import FileResult
 from .labels import LabelTable, load_labels
 from .validate import ValidationReport, validate
 
-__version__ = version("seg-convert")
+__version__ = "0.1.0"
 
 __all__ = [
     "AnnotationError",
