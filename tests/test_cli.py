@@ -469,7 +469,7 @@ def test_a_bug_in_the_run_is_one_line_unless_debugging(
     assert result.exit_code == 1
     assert result.stderr == (
         "seg-convert: unexpected error, please report it: RuntimeError: boom "
-        "(--debug shows where)\n"
+        "(seg-convert --debug COMMAND ... shows where)\n"
     )
     debugged = run(
         "--debug",
@@ -482,3 +482,13 @@ def test_a_bug_in_the_run_is_one_line_unless_debugging(
         "1",
     )
     assert isinstance(debugged.exception, RuntimeError)
+
+
+def test_report_in_a_missing_folder_is_refused_before_converting(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    report = tmp_path / "nowhere" / "report.json"
+    result = convert(tmp_path, "--labels", labels_file, "--report", report)
+    assert result.exit_code == 2
+    assert f"{report.parent} is not a directory" in result.stderr
+    assert not (tmp_path / "out").exists()

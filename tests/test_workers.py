@@ -21,7 +21,15 @@ def _worker_state(item: Input) -> FileResult:
 
 def test_results_come_in_input_order_from_set_up_workers() -> None:
     inputs = [Input(Path(f"{i}.json"), str(i)) for i in range(12)]
-    results = list(run_files(_worker_state, inputs, jobs=2))
+    # The parent as a fresh process has it, so only the workers' set-up counts.
+    blocks = Image.core.get_blocks_max()  # type: ignore[attr-defined]
+    sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
+    Image.core.set_blocks_max(0)  # type: ignore[attr-defined]
+    try:
+        results = list(run_files(_worker_state, inputs, jobs=2))
+    finally:
+        Image.core.set_blocks_max(blocks)  # type: ignore[attr-defined]
+        signal.signal(signal.SIGINT, sigint)
     assert [r.source for r in results] == [item.source for item in inputs]
     for item, result in zip(inputs, results, strict=True):
         # Workers leave Ctrl-C to the runner and keep freed image memory.

@@ -142,7 +142,8 @@ def save_manifest(root: Path, manifest: Manifest, shard: Shard | None = None) ->
             stem: _item(manifest.entries[stem]) for stem in sorted(manifest.entries)
         },
     }
-    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    # ASCII escapes keep the undecodable bytes of non-UTF-8 names, round trip.
+    text = json.dumps(data, ensure_ascii=True, indent=1, sort_keys=True) + "\n"
     write_atomically(state / manifest_name, text.encode())
     (state / journal_name).unlink(missing_ok=True)
 
@@ -151,7 +152,7 @@ def append_journal(
     root: Path, stem: str, entry: Entry, shard: Shard | None = None
 ) -> None:
     """Record one converted sample right away (a line is small: one write)."""
-    line = json.dumps({"stem": stem, **_item(entry)}, ensure_ascii=False) + "\n"
+    line = json.dumps({"stem": stem, **_item(entry)}, ensure_ascii=True) + "\n"
     # Closing hands the line to the OS: a killed process cannot lose it.
     with open(root / STATE_DIR / _names(shard)[1], "a", encoding="utf-8") as journal:
         journal.write(line)

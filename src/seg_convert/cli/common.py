@@ -139,7 +139,8 @@ def reporting_errors() -> Iterator[None]:
             raise
         click.echo(
             f"seg-convert: unexpected error, please report it: "
-            f"{type(error).__name__}: {error} (--debug shows where)",
+            f"{type(error).__name__}: {error} (seg-convert --debug COMMAND ... shows "
+            "where)",
             err=True,
         )
         raise SystemExit(1) from None
@@ -176,7 +177,7 @@ class Progress:
                 click.echo("", err=True)  # leave the bar's line
             err = not self._failures_on_stdout
             click.echo(str(result.error), err=err)
-            if result.error.details:
-                click.echo(result.error.details, err=err)
+            if result.error.details:  # never on stdout: one line a problem there
+                click.echo(result.error.details, err=True)
         if self._bar is not None:
             self._bar.update(1)

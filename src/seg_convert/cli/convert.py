@@ -137,6 +137,10 @@ def labelme2voc_command(
         "flatten_names": flatten_names,
         "shard": None if shard is None else f"{shard.index}/{shard.count}",
     }
+    if report_path is not None and not report_path.parent.is_dir():
+        raise click.BadParameter(
+            f"{report_path.parent} is not a directory", param_hint="--report"
+        )
     progress = Progress("converting", show_bar=not quiet and sys.stderr.isatty())
     started = time.perf_counter()
     with reporting_errors():
