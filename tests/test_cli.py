@@ -425,16 +425,16 @@ def test_a_bug_in_one_file_is_one_line_unless_debugging(
     monkeypatch: pytest.MonkeyPatch,
     debug: bool,
 ) -> None:
-    from seg_convert import file_conversion
+    from seg_convert import sample
 
-    real = file_conversion.rasterize
+    real = sample.rasterize
 
     def rasterize(shapes: list[object], *args: object, **kwargs: object) -> object:
         if len(shapes) == 2:  # a.json's
             _boom()
         return real(shapes, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(file_conversion, "rasterize", rasterize)
+    monkeypatch.setattr(sample, "rasterize", rasterize)
     flag = ["--debug"] if debug else []
     result = run(
         *flag,
@@ -462,9 +462,9 @@ def test_a_bug_in_the_run_is_one_line_unless_debugging(
     labels_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from seg_convert import convert as convert_module
+    from seg_convert import batch
 
-    monkeypatch.setattr(convert_module, "write_splits", _boom)
+    monkeypatch.setattr(batch, "make_splits", _boom)
     result = convert(tmp_path, "--labels", labels_file, "-j", "1")
     assert result.exit_code == 1
     assert result.stderr == (

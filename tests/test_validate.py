@@ -12,6 +12,7 @@ from PIL import Image
 from seg_convert import annotation
 from seg_convert.cli import cli
 from seg_convert.labels import LabelTable
+from seg_convert.options import Options
 from seg_convert.validate import validate
 
 from .conftest import WriteAnnotation, gradient_image, shape
@@ -90,8 +91,8 @@ def test_json_format_lists_every_problem(mixed: Path, labels_file: Path) -> None
 
 
 def test_same_result_with_worker_processes(mixed: Path, labels: LabelTable) -> None:
-    one = validate(mixed, labels=labels, jobs=1)
-    two = validate(mixed, labels=labels, jobs=2)
+    one = validate(mixed, Options(labels=labels, jobs=1))
+    two = validate(mixed, Options(labels=labels, jobs=2))
     assert [(r.stem, str(r.error)) for r in one.results] == [
         (r.stem, str(r.error)) for r in two.results
     ]
@@ -125,7 +126,7 @@ def test_copyable_jpeg_is_not_decoded(
         return image
 
     monkeypatch.setattr(annotation, "load_pixels", load_pixels)
-    report = validate(source, labels=labels)
+    report = validate(source, Options(labels=labels))
     assert not report.problems
     assert decoded == ["PNG"]
 

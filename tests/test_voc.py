@@ -13,7 +13,6 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from seg_convert import voc
-from seg_convert.errors import OutputError
 from seg_convert.labels import LabelTable
 
 
@@ -32,18 +31,10 @@ def test_label_png_round_trips(label: np.ndarray) -> None:
     np.testing.assert_array_equal(np.where(indices == 255, -1, indices), label)
 
 
-def test_prepare_output_refuses_a_file(tmp_path: Path) -> None:
-    target = tmp_path / "out"
-    target.write_text("")
-    with pytest.raises(OutputError, match="exists and is not a directory"):
-        voc.prepare_output(
-            target, layout=voc.LAYOUTS["voc"], visualize=True, instances=True
-        )
-
-
 def test_write_sample_writes_each_file_atomically(tmp_path: Path) -> None:
     layout = voc.LAYOUTS["labelme"]
-    voc.prepare_output(tmp_path, layout=layout, visualize=False, instances=False)
+    for folder in voc.dataset_dirs(layout, visualize=False, instances=False):
+        (tmp_path / folder).mkdir(parents=True)
     label = np.zeros((3, 4), np.int32)
     image = Image.new("RGB", (4, 3))
     indices = label.astype(np.uint8)

@@ -8,7 +8,7 @@ from pathlib import Path
 from PIL import Image
 
 from seg_convert.discovery import Input
-from seg_convert.file_conversion import FileResult
+from seg_convert.sample import FileResult
 from seg_convert.workers import run_files
 
 
@@ -26,7 +26,9 @@ def test_results_come_in_input_order_from_set_up_workers() -> None:
     sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
     Image.core.set_blocks_max(0)  # type: ignore[attr-defined]
     try:
-        results = list(run_files(_worker_state, inputs, jobs=2))
+        results = list(
+            run_files(_worker_state, inputs, jobs=2, on_death=FileResult.failure)
+        )
     finally:
         Image.core.set_blocks_max(blocks)  # type: ignore[attr-defined]
         signal.signal(signal.SIGINT, sigint)

@@ -3,12 +3,13 @@ labelme.
 
 The Python API is what the ``seg-convert`` command uses::
 
-    from seg_convert import labelme2voc, load_labels
-    report = labelme2voc(Path("in"), Path("out"), labels=load_labels("labels.txt"))
+    from seg_convert import Options, labelme2voc, load_labels
+    options = Options(labels=load_labels("labels.txt"), layout="voc")
+    report = labelme2voc(Path("in"), Path("out"), options)
 """
 
+from .batch import ConversionReport, labelme2voc
 from .colormap import voc_colormap
-from .convert import ConversionReport, labelme2voc
 from .errors import (
     AnnotationError,
     ImageError,
@@ -16,8 +17,9 @@ from .errors import (
     OutputError,
     SegConvertError,
 )
-from .file_conversion import FileResult
 from .labels import LabelTable, load_labels
+from .options import Options
+from .sample import FileResult
 from .validate import ValidationReport, validate
 
 __version__ = "0.1.0"
@@ -29,6 +31,7 @@ __all__ = [
     "ImageError",
     "LabelTable",
     "LabelsError",
+    "Options",
     "OutputError",
     "SegConvertError",
     "ValidationReport",

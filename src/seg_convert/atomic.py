@@ -40,3 +40,19 @@ def write_atomically(path: Path, data: Content) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically unless the file holds it already, so
+    that an unchanged file keeps its modification time (a Makefile rule that
+    depends on it does not fire). Returns whether it wrote."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        pass  # missing, or a link: replaced by a file of our own
+    else:
+        with os.fdopen(fd, "rb") as stream:
+            if stream.read(len(data) + 1) == data:
+                return False
+    write_atomically(path, data)
+    return True

@@ -5,7 +5,7 @@ Schema (version 1)::
     {"report_version": 1, "seg_convert_version": "0.1.0",
      "options": {...the options of the run...},
      "files": [{"source": "in/a.json", "stem": "a", "status": "converted",
-                "error": null, "outputs": ["out/JPEGImages/a.jpg", ...],
+                "error": null, "warnings": [], "outputs": ["out/JPEGImages/a.jpg", ...],
                 "shapes": 7, "instances": 5, "seconds": 0.031}, ...],
      "totals": {"inputs": 10, "converted": 9, "skipped": 0, "failed": 1,
                 "not_tried": 0,
@@ -24,19 +24,15 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import write_atomically
-from .convert import ConversionReport
+from .batch import ConversionReport
 from .errors import OutputError
-from .file_conversion import FileResult
+from .sample import FileResult
 
 REPORT_VERSION = 1
 
 
 def report_document(
-    report: ConversionReport,
-    *,
-    options: Mapping[str, Any],
-    version: str,
-    seconds: float,
+    report: ConversionReport, *, version: str, seconds: float
 ) -> dict[str, Any]:
     """The report as JSON-ready values."""
     files = [
@@ -45,6 +41,7 @@ def report_document(
             "stem": result.stem,
             "status": _status(result),
             "error": None if result.error is None else str(result.error),
+            "warnings": list(result.warnings),
             "outputs": [str(path) for path in result.outputs],
             "shapes": result.shapes,
             "instances": result.instances,
@@ -55,7 +52,11 @@ def report_document(
     return {
         "report_version": REPORT_VERSION,
         "seg_convert_version": version,
-        "options": {key: _plain(value) for key, value in options.items()},
+        "options": {
+            "input_dir": str(report.input_dir),
+            "output_dir": str(report.output_dir),
+            **report.options.describe(report.format),
+        },
         "files": files,
         "totals": {
             "inputs": report.inputs,
@@ -88,11 +89,3 @@ def _status(result: FileResult) -> str:
     if result.skipped:
         return "skipped"
     return "converted" if result.ok else "failed"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value

@@ -8,15 +8,14 @@ are (upright baseline JPEGs); other images are decoded, as a conversion must.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .batch import OnResult, OnStart
 from .discovery import find_inputs
-from .file_conversion import FileResult, FileSettings, convert_file
-from .images import DEFAULT_MAX_PIXELS
-from .labels import LabelTable
-from .voc import LAYOUTS
+from .options import Options
+from .sample import FileResult, convert_file
+from .voc import VocWriter
 from .workers import run_files
 
 
@@ -34,16 +33,10 @@ class ValidationReport:
 
 def validate(
     input_dir: Path,
+    options: Options,
     *,
-    labels: LabelTable,
-    instances: bool = False,
-    max_image_pixels: int = DEFAULT_MAX_PIXELS,
-    jobs: int = 1,
-    recursive: bool = False,
-    flatten_names: bool = False,
-    debug: bool = False,
-    on_start: Callable[[int], None] | None = None,
-    on_result: Callable[[FileResult], None] | None = None,
+    on_start: OnStart | None = None,
+    on_result: OnResult | None = None,
 ) -> ValidationReport:
     """Check every labelme file in ``input_dir`` as ``labelme2voc`` with the same
     options would, and report what would fail. Writes nothing.
@@ -52,22 +45,16 @@ def validate(
     same output name, as ``labelme2voc`` does. ``on_start`` gets the number of
     input files, ``on_result`` each file's result, in input order.
     """
-    if jobs < 1:
-        raise ValueError(f"jobs must be at least 1, not {jobs}")
-    inputs = find_inputs(input_dir, recursive=recursive, flatten_names=flatten_names)
-    settings = FileSettings(
-        labels=labels,
-        layout=LAYOUTS["labelme"],  # names no files: nothing is written
-        instances=instances,
-        font_source=None,
-        max_image_pixels=max_image_pixels,
-        debug=debug,
+    inputs = find_inputs(
+        input_dir, recursive=options.recursive, flatten_names=options.flatten_names
     )
     if on_start is not None:
         on_start(len(inputs))
-    check = functools.partial(convert_file, output_dir=None, settings=settings)
+    check = functools.partial(convert_file, writer=VocWriter(options), output_dir=None)
     results = []
-    for result in run_files(check, inputs, jobs=jobs):
+    for result in run_files(
+        check, inputs, jobs=options.jobs, on_death=FileResult.failure
+    ):
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -16,17 +16,21 @@ from __future__ import annotations
 import io
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .atomic import Content, write_atomically
+from .atomic import Content, write_atomically, write_if_changed
 from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
-from .errors import OutputError
+from .errors import AnnotationError, OutputError
 from .labels import BACKGROUND_NAME, LabelTable
+from .options import VOC, Options
+from .rasterize import Rasterized
+from .sample import CheckedSample
+from .visualize import draw_visualization
 
 IMAGES_DIR = "JPEGImages"
 CLASS_VISUALIZATION_DIR = "SegmentationClassVisualization"
@@ -36,6 +40,7 @@ CLASS_NAMES_FILE = "class_names.txt"
 LABELMAP_FILE = "labelmap.txt"
 JPEG_QUALITY = 95
 VISUALIZATION_QUALITY = 90
+MAX_INSTANCES = 254  # instance PNGs are palette images; 255 is void
 
 
 @dataclass(frozen=True)
@@ -96,27 +101,6 @@ def dataset_dirs(layout: Layout, *, visualize: bool, instances: bool) -> list[st
     return dirs
 
 
-# Every directory any options put into a dataset.
-ALL_DATASET_DIRS = frozenset(
-    name
-    for layout in LAYOUTS.values()
-    for name in dataset_dirs(layout, visualize=True, instances=True)
-)
-
-
-def prepare_output(
-    root: Path, *, layout: Layout, visualize: bool, instances: bool
-) -> None:
-    """Create the dataset directories in ``root``."""
-    if root.exists() and not root.is_dir():
-        raise OutputError(root, "exists and is not a directory")
-    try:
-        for name in dataset_dirs(layout, visualize=visualize, instances=instances):
-            (root / name).mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(root, f"cannot create: {error.strerror}") from None
-
-
 def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
     """Write ``class_names.txt`` (one name a line, from ``_background_`` on) and
     ``labelmap.txt``, the label map Datumaro and CVAT read with VOC data."""
@@ -135,7 +119,8 @@ def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
         (root / CLASS_NAMES_FILE, class_names.encode()),
         (root / LABELMAP_FILE, labelmap.encode()),
     ]
-    _write_files(files)
+    for path, data in files:
+        _write_if_changed(path, data)
     return [path for path, _ in files]
 
 
@@ -145,7 +130,8 @@ def write_splits(root: Path, splits: Mapping[str, Sequence[str]]) -> list[Path]:
         (root / SPLITS_DIR / f"{name}.txt", "".join(f"{s}\n" for s in stems).encode())
         for name, stems in splits.items()
     ]
-    _write_files(files)
+    for path, data in files:
+        _write_if_changed(path, data)
     return [path for path, _ in files]
 
 
@@ -199,6 +185,13 @@ def _palette_png(indices: npt.NDArray[np.uint8]) -> bytes:
     return _encode(image, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
 
 
+def _write_if_changed(path: Path, data: bytes) -> None:
+    try:
+        write_if_changed(path, data)
+    except OSError as error:
+        raise OutputError(path, f"cannot write: {error.strerror}") from None
+
+
 def _encode(image: Image.Image, format: str, **options: int) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=format, **options)
@@ -219,3 +212,89 @@ def _write_files(files: Sequence[tuple[Path, Content]]) -> None:
             where = files[len(written)][0]
             raise OutputError(where, f"cannot write: {error.strerror}") from None
         raise
+
+
+@dataclass(frozen=True)
+class VocWriter:
+    """The VOC-style dataset: label arrays and palette PNGs per sample, in the
+    ``options.layout`` layout, with visualizations unless turned off."""
+
+    options: Options
+    layout: Layout = field(init=False)
+    format: str = field(default=VOC, init=False)
+
+    def __post_init__(self) -> None:
+        if self.options.layout not in LAYOUTS:
+            raise ValueError(
+                f"layout must be one of {', '.join(LAYOUTS)}, "
+                f"not {self.options.layout!r}"
+            )
+        object.__setattr__(self, "layout", LAYOUTS[self.options.layout])
+
+    @property
+    def instances(self) -> bool:
+        return self.options.instances
+
+    def dataset_dirs(self) -> list[str]:
+        return dataset_dirs(
+            self.layout, visualize=self.options.visualize, instances=self.instances
+        )
+
+    def check(self, sample: CheckedSample) -> None:
+        count = len(sample.arrays.instance_labels)
+        if self.instances and count > MAX_INSTANCES:
+            raise AnnotationError(
+                sample.source,
+                f"{count} instances, but an instance PNG holds at most "
+                f"{MAX_INSTANCES}; give shapes of one object the same group_id, "
+                "or convert without --instances",
+            )
+
+    def write_sample(self, root: Path, sample: CheckedSample) -> list[Path]:
+        arrays = sample.arrays
+        class_visualization = object_visualization = None
+        font, gray = self.options.font, sample.image.gray
+        if self.options.visualize and font is not None and gray is not None:
+            class_visualization, object_visualization = _visualizations(
+                gray, arrays, self.options.labels, font
+            )
+        return write_sample(
+            root,
+            self.layout,
+            Sample(
+                stem=sample.stem,
+                image=sample.image.rgb,
+                jpeg=sample.image.jpeg,
+                classes=arrays.classes,
+                indices=arrays.indices,
+                instances=arrays.instances,
+                class_visualization=class_visualization,
+                object_visualization=object_visualization,
+            ),
+        )
+
+    def write_dataset(
+        self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
+    ) -> None:
+        write_class_names(root, self.options.labels)
+        write_splits(root, splits)
+
+
+def _visualizations(
+    gray: Image.Image, arrays: Rasterized, labels: LabelTable, font: str
+) -> tuple[Image.Image | None, Image.Image | None]:
+    """The class and, with instances, the instance visualization."""
+    classes = draw_visualization(
+        gray, arrays.indices, class_names=labels.names, font_source=font
+    )
+    if arrays.instances is None:
+        return classes, None
+    # Instance 0 is no instance: an empty name leaves it out of the legend.
+    names = ("", *(f"{i} {n}" for i, n in enumerate(arrays.instance_labels, 1)))
+    objects = draw_visualization(
+        gray,
+        arrays.instances.astype(np.uint8),
+        class_names=names,
+        font_source=font,
+    )
+    return classes, objects

@@ -13,11 +13,13 @@ import signal
 import sys
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
 
 from PIL import _imaging
 
 from .discovery import Input
-from .file_conversion import FileResult
+
+R = TypeVar("R")
 
 _PR_SET_PDEATHSIG = 1  # prctl's option (linux/prctl.h)
 # glibc's mallopt parameters (malloc.h).
@@ -65,8 +67,12 @@ def _start_worker() -> None:
 
 
 def run_files(
-    work: Callable[[Input], FileResult], inputs: Sequence[Input], *, jobs: int
-) -> Generator[FileResult, None, None]:
+    work: Callable[[Input], R],
+    inputs: Sequence[Input],
+    *,
+    jobs: int,
+    on_death: Callable[[Input, str], R],
+) -> Generator[R, None, None]:
     """``work`` on each of ``inputs`` by ``jobs`` processes (1: this one),
     yielding the results in input order. ``work`` must be picklable."""
     if jobs == 1 or len(inputs) <= 1:

@@ -13,8 +13,8 @@ import click
 from .. import __version__
 from ..workers import keep_freed_memory
 from .common import set_debug
-from .convert import labelme2voc_command
 from .insight import colormap_command, labels_command, stats_command
+from .labelme2voc import labelme2voc_command
 from .validate import validate_command
 
 

@@ -4,19 +4,25 @@ progress, and how errors reach the user."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from .. import __version__
+from ..batch import ConversionReport, OnResult, OnStart
 from ..discovery import parse_shard
 from ..errors import SegConvertError
-from ..file_conversion import FileResult
 from ..fonts import check_font
 from ..images import DEFAULT_MAX_PIXELS
 from ..labels import load_labels
+from ..options import Options
+from ..report import report_document, write_report
+from ..sample import FileResult
 from ..workers import default_jobs
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -107,6 +113,129 @@ def input_options(function: F) -> F:
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def output_options(function: F) -> F:
+    """The options of every command that writes a dataset."""
+    options = [
+        click.option(
+            "--val-fraction",
+            type=click.FloatRange(0.0, 1.0),
+            default=0.2,
+            show_default=True,
+            help="Share of samples in the val split; the rest are train.",
+        ),
+        click.option(
+            "--split-seed",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Seed of the split: a sample's split depends only on its name "
+            "and this.",
+        ),
+        click.option(
+            "--noviz",
+            "visualize",
+            is_flag=True,
+            flag_value=False,
+            default=True,
+            help="Do not write visualizations.",
+        ),
+        click.option(
+            "--report",
+            "report_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Write a JSON report here: options, and per file its status, "
+            "error, warnings, outputs, shape and instance counts and time.",
+        ),
+        click.option(
+            "-q",
+            "--quiet",
+            is_flag=True,
+            help="Print errors only: no progress, no summary.",
+        ),
+        click.option(
+            "--shard",
+            type=SHARD,
+            default=None,
+            help="Convert only shard K (counted from 0) of N, chosen by a hash of "
+            "each file's output name; N runs with K = 0..N-1 fill one OUTPUT_DIR.",
+        ),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Start over: convert every file again, even those unchanged "
+            "since the last run.",
+        ),
+        click.option(
+            "--fail-fast",
+            is_flag=True,
+            help="Stop at the first file that fails (default: convert all that "
+            "can be).",
+        ),
+        click.option(
+            "--font",
+            type=FONT,
+            default=None,
+            help="Font file for the visualization legend [default: the first "
+            "installed font that has every character of the class names].",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def make_options(params: dict[str, Any]) -> Options:
+    """The run's options from a command's parameters (those named as fields)."""
+    names = {item.name for item in dataclasses.fields(Options)}
+    given = {name: value for name, value in params.items() if name in names}
+    try:
+        return Options(**given, debug=debug_mode())
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+Convert = Callable[[OnStart, OnResult], ConversionReport]
+
+
+def run_conversion(convert: Convert, *, report_path: Path | None, quiet: bool) -> None:
+    """Run a conversion with progress, write its report, print its summary and
+    exit 1 if any file failed."""
+    if report_path is not None and not report_path.parent.is_dir():
+        raise click.BadParameter(
+            f"{report_path.parent} is not a directory", param_hint="--report"
+        )
+    progress = Progress("converting", show_bar=not quiet and sys.stderr.isatty())
+    started = time.perf_counter()
+    with reporting_errors():
+        with progress:
+            report = convert(progress.start, progress.result)
+        if report_path is not None:
+            document = report_document(
+                report, version=__version__, seconds=time.perf_counter() - started
+            )
+            write_report(report_path, document)
+    if not quiet:
+        click.echo(_summary(report), err=True)
+    if report.failed:
+        raise SystemExit(1)
+
+
+def _summary(report: ConversionReport) -> str:
+    summary = (
+        f"converted {report.converted} of {report.inputs} files "
+        f"into {report.output_dir}"
+    )
+    if report.skipped:
+        summary += f", {report.skipped} unchanged since the last run"
+    if report.failed:
+        summary += f", {report.failed} failed"
+    untried = report.inputs - len(report.results)
+    if untried:
+        summary += f", {untried} not tried (--fail-fast)"
+    return summary
 
 
 def set_debug(ctx: click.Context, debug: bool) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..labels import LabelTable
 from ..report import json_text
 from ..validate import ValidationReport, validate
-from .common import INPUT_DIR, Progress, debug_mode, input_options, reporting_errors
+from .common import INPUT_DIR, Progress, input_options, make_options, reporting_errors
 
 
 @click.command("validate")
@@ -25,16 +25,7 @@ from .common import INPUT_DIR, Progress, debug_mode, input_options, reporting_er
     help="text: one line 'path: problem' each; json: one object with every "
     "problem, for CI annotations.",
 )
-def validate_command(
-    input_dir: Path,
-    labels: LabelTable,
-    instances: bool,
-    jobs: int,
-    recursive: bool,
-    flatten_names: bool,
-    max_image_pixels: int,
-    output_format: str,
-) -> None:
+def validate_command(input_dir: Path, output_format: str, **params: Any) -> None:
     """Check the labelme files in INPUT_DIR as labelme2voc would, writing nothing.
 
     Every file is read, its image opened and its shapes rasterized with the
@@ -50,13 +41,7 @@ def validate_command(
     with reporting_errors(), progress:
         report = validate(
             input_dir,
-            labels=labels,
-            instances=instances,
-            max_image_pixels=max_image_pixels,
-            jobs=jobs,
-            recursive=recursive,
-            flatten_names=flatten_names,
-            debug=debug_mode(),
+            make_options(params),
             on_start=progress.start,
             on_result=progress.result if as_text else None,
         )

@@ -1,0 +1,166 @@
+"""Converting a directory of labelme files: discover -> plan -> run -> finish.
+
+This is the Python API the CLI calls. Each input file is checked and written on
+its own: a bad file is recorded as failed with its reason and the others are
+still converted. The output directory's state (what is there, what is stale)
+belongs to ``OutputState``; the format to a ``DatasetWriter``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .discovery import find_inputs, stem_problem
+from .fonts import choose_font
+from .options import Options
+from .output_state import OutputState, prepare_folders, prepare_state_dir
+from .sample import FileResult, convert_file
+from .splits import make_splits
+from .voc import VocWriter
+from .workers import run_files
+from .writers import DatasetWriter
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    """Every input file's result, in input order; with fail-fast, up to the
+    first failure, so ``results`` may be fewer than ``inputs``. ``options`` are
+    the run's, with the font it chose; ``format`` the writer's."""
+
+    input_dir: Path
+    output_dir: Path
+    format: str
+    options: Options
+    inputs: int
+    results: tuple[FileResult, ...]
+
+    @property
+    def converted(self) -> int:
+        return sum(result.ok and not result.skipped for result in self.results)
+
+    @property
+    def skipped(self) -> int:
+        return sum(result.skipped for result in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(not result.ok for result in self.results)
+
+
+OnStart = Callable[[int], None]
+OnResult = Callable[[FileResult], None]
+
+
+def labelme2voc(
+    input_dir: Path,
+    output_dir: Path,
+    options: Options,
+    *,
+    on_start: OnStart | None = None,
+    on_result: OnResult | None = None,
+) -> ConversionReport:
+    """Convert every labelme file in ``input_dir`` into a VOC-style dataset in
+    ``output_dir`` (see ``seg_convert.voc`` for the layouts).
+
+    ``output_dir`` must be new, empty, or written by an earlier run: then files
+    whose JSON and image are unchanged (same size and modification time) are
+    skipped unless ``options.force``, outputs of deleted inputs are removed, and
+    a change of the options that shape samples redoes everything. ``on_start``
+    gets the number of input files before work starts, ``on_result`` each file's
+    result, in input order. Raises SegConvertError only for problems with the
+    whole job (inputs, output directory); per-file problems are in the report.
+    """
+    writer = VocWriter(_with_font(options))
+    return convert_directory(
+        input_dir, output_dir, writer=writer, on_start=on_start, on_result=on_result
+    )
+
+
+def convert_directory(
+    input_dir: Path,
+    output_dir: Path,
+    *,
+    writer: DatasetWriter,
+    on_start: OnStart | None = None,
+    on_result: OnResult | None = None,
+) -> ConversionReport:
+    """Convert ``input_dir`` into ``output_dir`` with ``writer`` (whose options
+    say what the run does); see ``labelme2voc``."""
+    options = writer.options
+    inputs = find_inputs(
+        input_dir, recursive=options.recursive, flatten_names=options.flatten_names
+    )
+    # Every shard lists every input it can (see below), not names that fail.
+    all_stems = [item.stem for item in inputs if stem_problem(item.stem) is None]
+    shard = options.shard
+    if shard is not None:
+        inputs = [item for item in inputs if shard.holds(item.stem)]
+    prepare_state_dir(output_dir)
+    state = OutputState.open(
+        output_dir,
+        key=options.sample_key(writer.format),
+        shard=shard,
+        force=options.force,
+    )
+    state.save()  # the directory is ours from now on, even if this run is killed
+    prepare_folders(output_dir, writer.dataset_dirs())
+    plan = state.plan(inputs, input_dir=input_dir)
+    if on_start is not None:
+        on_start(len(inputs))
+    todo = run_files(
+        functools.partial(convert_file, writer=writer, output_dir=output_dir),
+        plan.todo,
+        jobs=options.jobs,
+        on_death=FileResult.failure,
+    )
+    results = []
+    for item in inputs:
+        entry = plan.unchanged.get(item)
+        if entry is not None:
+            result = FileResult(
+                source=item.source,
+                stem=item.stem,
+                skipped=True,
+                outputs=tuple(output_dir / path for path in entry.outputs),
+            )
+        else:
+            result = state.record(next(todo), input_dir=input_dir)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+        if options.fail_fast and not result.ok:
+            break
+    todo.close()  # stops the workers when fail-fast ended the loop early
+    state.save()
+    # A shard cannot know which files other shards fail, so every shard lists all
+    # inputs: the same lists from each, and from one unsharded run that succeeds.
+    listed = list(state.entries) if shard is None else all_stems
+    writer.write_dataset(
+        output_dir,
+        splits=make_splits(
+            listed, val_fraction=options.val_fraction, seed=options.split_seed
+        ),
+        complete=shard is None,
+    )
+    return ConversionReport(
+        input_dir=input_dir,
+        output_dir=output_dir,
+        format=writer.format,
+        options=options,
+        inputs=len(inputs),
+        results=tuple(results),
+    )
+
+
+def _with_font(options: Options) -> Options:
+    """The options with the legend font chosen (None without visualizations), so
+    that the re-run key records the font the legends were drawn with."""
+    if not options.visualize:
+        return dataclasses.replace(options, font=None)
+    return dataclasses.replace(
+        options, font=options.font or choose_font(options.labels.names)
+    )

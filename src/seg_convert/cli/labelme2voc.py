@@ -1,0 +1,60 @@
+"""``seg-convert labelme2voc``: convert a folder into a VOC-style dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..batch import labelme2voc
+from ..voc import LAYOUTS
+from .common import (
+    INPUT_DIR,
+    input_options,
+    make_options,
+    output_options,
+    run_conversion,
+)
+
+
+@click.command("labelme2voc")
+@click.argument("input_dir", type=INPUT_DIR)
+@click.argument("output_dir", type=click.Path(file_okay=False, path_type=Path))
+@input_options
+@click.option(
+    "--layout",
+    type=click.Choice(sorted(LAYOUTS)),
+    default="labelme",
+    show_default=True,
+    help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, as "
+    "labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png and "
+    "SegmentationClassNpy/*.npy, as torchvision and mmsegmentation read it.",
+)
+@output_options
+def labelme2voc_command(
+    input_dir: Path,
+    output_dir: Path,
+    report_path: Path | None,
+    quiet: bool,
+    **params: Any,
+) -> None:
+    """Convert the labelme JSON files in INPUT_DIR into a VOC-style dataset.
+
+    OUTPUT_DIR must be new, empty, or written by seg-convert before: then only
+    what changed is converted again (see --force). It gets JPEGImages/ (the
+    images), the label ids as int32 .npy arrays (-1 = ignore) and as palette PNGs
+    (255 = ignore), visualizations, ImageSets/Segmentation/{train,val,trainval}.txt,
+    class_names.txt and labelmap.txt. --layout says which folder holds what.
+
+    A file that cannot be converted is reported on stderr and skipped; the exit
+    code is then 1.
+    """
+    options = make_options(params)
+    run_conversion(
+        lambda on_start, on_result: labelme2voc(
+            input_dir, output_dir, options, on_start=on_start, on_result=on_result
+        ),
+        report_path=report_path,
+        quiet=quiet,
+    )

@@ -1,0 +1,119 @@
+"""What a conversion run does: one frozen object for the CLI, the library call,
+the per-file work, the report and the re-run key.
+
+Each field's metadata says whether it shapes the files written per sample
+(``sample_key``: a change makes a re-run convert everything again) and which
+output formats it applies to (``formats``: the report and the key leave out the
+options another format's writer ignores). Keeping that next to the field is what
+stops a new option from being forgotten in the re-run key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .discovery import Shard
+from .images import DEFAULT_MAX_PIXELS
+from .labels import LabelTable
+
+VOC = "voc"
+COCO = "coco"
+
+SEGMENTATION_MODES = ("auto", "rle")
+
+
+def _sample(*formats: str) -> dict[str, Any]:
+    """Metadata of an option that shapes each sample's files."""
+    return {"sample_key": True, "formats": formats or (VOC, COCO)}
+
+
+def _dataset(*formats: str) -> dict[str, Any]:
+    """Metadata of an option that shapes only the once-per-dataset files."""
+    return {"sample_key": False, "formats": formats or (VOC, COCO)}
+
+
+# How the run goes, not what it writes: in the report, never in the key.
+_RUN: dict[str, Any] = {"sample_key": False, "formats": (VOC, COCO)}
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything a conversion is asked to do.
+
+    ``font`` is the legend's font file; the runner fills in the installed font it
+    chooses when visualizing without one, so the key records the font used.
+    """
+
+    labels: LabelTable = field(metadata=_sample())
+    layout: str = field(default="labelme", metadata=_sample(VOC))
+    instances: bool = field(default=False, metadata=_sample(VOC))
+    visualize: bool = field(default=True, metadata=_sample())
+    font: str | None = field(default=None, metadata=_sample())
+    max_image_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata=_sample())
+    segmentation: str = field(default="auto", metadata=_sample(COCO))
+    crop_covered: bool = field(default=False, metadata=_sample(COCO))
+    panoptic: bool = field(default=False, metadata=_sample(COCO))
+    stuff: tuple[str, ...] = field(default=(), metadata=_sample(COCO))
+    val_fraction: float = field(default=0.2, metadata=_dataset())
+    split_seed: int = field(default=0, metadata=_dataset())
+    jobs: int = field(default=1, metadata=_RUN)
+    fail_fast: bool = field(default=False, metadata=_RUN)
+    force: bool = field(default=False, metadata=_RUN)
+    recursive: bool = field(default=False, metadata=_RUN)
+    flatten_names: bool = field(default=False, metadata=_RUN)
+    shard: Shard | None = field(default=None, metadata=_RUN)
+    # Unexpected errors carry their traceback: a matter of the terminal only.
+    debug: bool = field(default=False, metadata={**_RUN, "report": False})
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.val_fraction <= 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1], not {self.val_fraction}")
+        if self.jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {self.jobs}")
+        if self.segmentation not in SEGMENTATION_MODES:
+            raise ValueError(
+                f"segmentation must be one of {', '.join(SEGMENTATION_MODES)}, "
+                f"not {self.segmentation!r}"
+            )
+        unknown = [name for name in self.stuff if name not in self.labels.ids]
+        if unknown:
+            raise ValueError(
+                f"stuff label {unknown[0]!r} is not in the labels; give labels "
+                "from the labels file"
+            )
+
+    def describe(self, output_format: str) -> dict[str, Any]:
+        """The options that apply to ``output_format``, as JSON-ready values."""
+        return {
+            item.name: _plain(getattr(self, item.name))
+            for item in dataclasses.fields(self)
+            if output_format in item.metadata["formats"]
+            and item.metadata.get("report", True)
+        }
+
+    def sample_key(self, output_format: str) -> str:
+        """A digest of what shapes each sample's files in ``output_format``: a
+        sample written under another key is out of date."""
+        shaping = {
+            item.name: _plain(getattr(self, item.name))
+            for item in dataclasses.fields(self)
+            if item.metadata["sample_key"] and output_format in item.metadata["formats"]
+        }
+        text = json.dumps(
+            {"format": output_format, **shaping}, sort_keys=True, ensure_ascii=True
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, LabelTable):
+        return list(value.names)
+    if isinstance(value, Shard):
+        return f"{value.index}/{value.count}"
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -1,0 +1,481 @@
+"""What an output directory holds, so that a re-run does only what changed and
+never touches anything that is not its own.
+
+``OUTPUT_DIR/.seg-convert/manifest.json`` records the key of the options that
+shaped the samples (see ``Options.sample_key``) and, per sample, its source, the
+size and modification time of its JSON and image file when they were read, and
+its output files. A run appends each sample to ``journal.jsonl`` as soon as its
+files are written and folds the journal into the manifest at the end, so a killed
+run loses at most the samples being written; the next run redoes just those.
+A shard keeps ``manifest-K-of-N.json`` and ``journal-K-of-N.jsonl`` of its own;
+a run without ``--shard`` folds every shard's records into ``manifest.json``.
+
+The state is input like any other: every path read back from it must be a plain
+relative path inside the output directory, reached without following a link,
+before it is acted on. A state that names anything else is unreadable, never
+obeyed. ``OutputState`` is the one owner of all this: open, plan, record, finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import stat
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .atomic import write_if_changed
+from .discovery import Input, Shard
+from .errors import OutputError, SegConvertError
+from .fingerprints import FilePrint, Fingerprint, fingerprint
+from .sample import FileResult
+
+STATE_DIR = ".seg-convert"
+MANIFEST_VERSION = 1
+_MANIFEST = "manifest{tag}.json"
+_JOURNAL = "journal{tag}.jsonl"
+
+
+class CorruptState(ValueError):
+    """A manifest or journal that cannot be trusted."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One converted sample: where it came from (relative to the input directory),
+    how its inputs looked when read, and its files (relative to the output
+    directory, POSIX separators)."""
+
+    source: str
+    image: str | None
+    fingerprint: Fingerprint
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run does with its inputs: convert ``todo``, keep ``unchanged``."""
+
+    todo: tuple[Input, ...]
+    unchanged: Mapping[Input, Entry]
+
+
+@dataclass
+class OutputState:
+    """The records of one output directory (or one shard of it) during a run.
+
+    Made by ``open``; ``plan`` says what to convert, ``record`` takes each result,
+    ``finish`` saves the manifest. Outputs that a plan or a result makes stale are
+    removed as soon as that is known.
+    """
+
+    root: Path
+    key: str
+    shard: Shard | None
+    entries: dict[str, Entry] = field(default_factory=dict)
+    _saved: bytes = b""
+
+    @classmethod
+    def open(
+        cls, root: Path, *, key: str, shard: Shard | None, force: bool
+    ) -> OutputState:
+        """Load the state of ``root`` (checked by ``check_output_dir``; the
+        caller holds its lock), refusing an unreadable state unless ``force``.
+        Samples written under another key, and all of them with ``force``, are
+        removed."""
+        state = cls(root=root, key=key, shard=shard)
+        for record_key, stem, entry in _load_records(
+            root / STATE_DIR, shard, force=force
+        ):
+            if force or record_key != key:
+                state._remove(entry.outputs)
+                state.entries.pop(stem, None)
+            else:
+                state.entries[stem] = entry
+        state._remove_empty_folders()
+        return state
+
+    def plan(self, inputs: Sequence[Input], *, input_dir: Path) -> Plan:
+        """Which inputs to convert; outputs of inputs gone since the last run are
+        removed now."""
+        stems = {item.stem for item in inputs}
+        for stem in [stem for stem in self.entries if stem not in stems]:
+            self._remove(self.entries.pop(stem).outputs)
+        unchanged = {}
+        for item in inputs:
+            entry = self.entries.get(item.stem)
+            if entry is not None and _is_unchanged(entry, item.source, input_dir):
+                unchanged[item] = entry
+        todo = tuple(item for item in inputs if item not in unchanged)
+        return Plan(todo=todo, unchanged=unchanged)
+
+    def record(self, result: FileResult, *, input_dir: Path) -> FileResult:
+        """Take one file's result: a converted sample is recorded at once (with
+        the fingerprint taken before it was read); a failed one, or one whose
+        input vanished meanwhile, loses its outputs. Returns the result as it
+        stands after that."""
+        old = self.entries.pop(result.stem, None)
+        if result.ok and fingerprint(result.source, result.image) is None:
+            self._remove(self._relative(result.outputs))
+            result = _vanished(result)
+        if not result.ok or result.fingerprint is None:
+            if old is not None:
+                self._remove(old.outputs)
+            return result
+        entry = Entry(
+            source=os.path.relpath(result.source, input_dir),
+            image=None
+            if result.image is None
+            else os.path.relpath(result.image, input_dir),
+            fingerprint=result.fingerprint,
+            outputs=self._relative(result.outputs),
+        )
+        if old is not None:
+            self._remove(tuple(set(old.outputs) - set(entry.outputs)))
+        self.entries[result.stem] = entry
+        line = json.dumps({"stem": result.stem, **_item(entry)}, ensure_ascii=True)
+        self._append_journal(line + "\n")
+        return result
+
+    def save(self) -> None:
+        """Write the manifest if it changed and drop the journal it now holds;
+        a run without --shard also drops the shards' records it folded in."""
+        state_dir = self.root / STATE_DIR
+        data = {
+            "version": MANIFEST_VERSION,
+            "options_key": self.key,
+            "entries": {
+                stem: _item(self.entries[stem]) for stem in sorted(self.entries)
+            },
+        }
+        # ASCII escapes keep the undecodable bytes of non-UTF-8 names, round trip.
+        text = json.dumps(data, ensure_ascii=True, indent=1, sort_keys=True) + "\n"
+        manifest, journal = _names(self.shard)
+        try:
+            write_if_changed(state_dir / manifest, text.encode())
+            (state_dir / journal).unlink(missing_ok=True)
+            if self.shard is None:
+                for path in _shard_files(state_dir):
+                    path.unlink(missing_ok=True)
+        except OSError as error:
+            raise OutputError(state_dir, f"cannot write: {error.strerror}") from None
+
+    def _relative(self, outputs: Iterable[Path]) -> tuple[str, ...]:
+        return tuple(
+            PurePosixPath(Path(os.path.relpath(path, self.root))).as_posix()
+            for path in outputs
+        )
+
+    def _append_journal(self, line: str) -> None:
+        path = self.root / STATE_DIR / _names(self.shard)[1]
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+        try:
+            # One write of a short line: a killed process cannot leave half of it.
+            fd = os.open(path, flags, 0o644)
+            try:
+                os.write(fd, line.encode("ascii"))
+            finally:
+                os.close(fd)
+        except OSError as error:
+            raise OutputError(path, f"cannot write: {error.strerror}") from None
+
+    def _remove(self, outputs: Iterable[str]) -> None:
+        for relative in outputs:
+            remove_inside(self.root, relative)
+
+    def _remove_empty_folders(self) -> None:
+        """Folders a change of options left empty (e.g. another layout's)."""
+        if not self.root.is_dir():
+            return
+        for folder, _dirs, _ in os.walk(self.root, topdown=False):
+            here = Path(folder)
+            if here == self.root or STATE_DIR in here.relative_to(self.root).parts:
+                continue
+            with contextlib.suppress(OSError):
+                here.rmdir()  # only if empty; links to folders are not walked
+
+
+def remove_inside(root: Path, relative: str) -> None:
+    """Remove ``root/relative``, a path checked to stay inside ``root``, without
+    following a link on the way: a folder that is a link ends the removal."""
+    parts = check_relative(relative)
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return  # no output directory: nothing to remove
+    try:
+        for part in parts[:-1]:
+            try:
+                child = os.open(
+                    part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd
+                )
+            except OSError:
+                return  # gone, or a link or file where a folder should be
+            os.close(fd)
+            fd = child
+        with contextlib.suppress(FileNotFoundError):
+            found = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
+            if stat.S_ISDIR(found.st_mode):
+                return  # never a folder: outputs are files
+            os.unlink(parts[-1], dir_fd=fd)  # a link itself, never its target
+    finally:
+        os.close(fd)
+
+
+def check_relative(text: object) -> tuple[str, ...]:
+    """The parts of a relative POSIX path that stays inside its root; raises
+    CorruptState for anything else (absolute, ``..``, empty, not a string)."""
+    if not isinstance(text, str) or not text or "\0" in text:
+        raise CorruptState(f"output path {text!r} is not a file name")
+    path = PurePosixPath(text)
+    if path.is_absolute() or text.startswith("/"):
+        raise CorruptState(f"output path {text!r} is absolute")
+    parts = tuple(part for part in text.split("/"))
+    if any(part in ("", ".", "..") for part in parts):
+        raise CorruptState(f"output path {text!r} leaves the output directory")
+    return parts
+
+
+def _names(shard: Shard | None) -> tuple[str, str]:
+    # Each shard keeps its own manifest and journal: shards run at the same time.
+    tag = "" if shard is None else f"-{shard.index}-of-{shard.count}"
+    return _MANIFEST.format(tag=tag), _JOURNAL.format(tag=tag)
+
+
+def _shard_files(state_dir: Path) -> list[Path]:
+    return sorted(
+        path
+        for pattern in ("manifest-*-of-*.json", "journal-*-of-*.jsonl")
+        for path in state_dir.glob(pattern)
+    )
+
+
+def prepare_state_dir(root: Path) -> Path:
+    """Make sure ``root`` is new, empty or ours, and create its state folder
+    (where the lock lives); return that folder."""
+    if root.exists() and not root.is_dir():
+        raise OutputError(root, "exists and is not a directory")
+    state_dir = root / STATE_DIR
+    if state_dir.is_symlink():
+        raise OutputError(
+            state_dir,
+            "is a symbolic link; seg-convert keeps its records in the output "
+            "directory itself (remove the link)",
+        )
+    ours = state_dir.is_dir() and any(state_dir.glob("manifest*.json"))
+    if root.is_dir() and not ours and any(p.name != STATE_DIR for p in root.iterdir()):
+        raise OutputError(
+            root,
+            "is not empty and was not written by seg-convert (choose a new output "
+            "directory, or remove this one)",
+        )
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(root, f"cannot create: {error.strerror}") from None
+    return state_dir
+
+
+Record = tuple[str, str, Entry]  # (options key, stem, entry)
+
+
+def _load_records(state_dir: Path, shard: Shard | None, *, force: bool) -> list[Record]:
+    """Every sample the state of this run's part of the directory records, in
+    the order later records win."""
+    main = _manifest_path(state_dir, None)
+    shards = sorted(
+        (
+            (path, found)
+            for path in state_dir.glob("manifest-*-of-*.json")
+            if (found := _shard_of(path)) is not None
+        ),
+        key=lambda pair: pair[0].stat().st_mtime_ns,
+    )
+    sources: list[tuple[Path, Shard | None]]
+    if shard is None:
+        sources = [(main, None), *shards]
+    else:
+        own = _manifest_path(state_dir, shard)
+        # Until this shard has records of its own, its samples are in the main
+        # manifest (a run without --shard folded them in).
+        sources = [(own, shard)] if own.exists() else [(main, None)]
+    records: list[Record] = []
+    for path, owner in sources:
+        loaded = _load_file(path, owner, force=force)
+        if owner is not None and shard is None:
+            # A shard's records replace what the main manifest says of its stems.
+            records = [r for r in records if not owner.holds(r[1])]
+        records += loaded
+    if shard is not None:
+        records = [r for r in records if shard.holds(r[1])]
+    return records
+
+
+def _shard_of(path: Path) -> Shard | None:
+    """The shard a manifest file's name says it belongs to, if it says one."""
+    tag = path.name.removeprefix("manifest-").removesuffix(".json")
+    index, _, count = tag.partition("-of-")
+    try:
+        return Shard(int(index), int(count))
+    except ValueError:
+        return None
+
+
+def _manifest_path(state_dir: Path, shard: Shard | None) -> Path:
+    return state_dir / _names(shard)[0]
+
+
+def _load_file(path: Path, shard: Shard | None, *, force: bool) -> list[Record]:
+    """The records of one manifest and its journal. Unreadable ones raise
+    OutputError, or with ``force`` yield what can be proven ours."""
+    journal = path.with_name(_names(shard)[1])
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(_read_state_file(path))
+        if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
+            version = data.get("version") if isinstance(data, dict) else None
+            raise CorruptState(
+                f"not a version {MANIFEST_VERSION} manifest ({version!r})"
+            )
+        key = data.get("options_key")
+        entries = data.get("entries")
+        if not isinstance(key, str) or not isinstance(entries, dict):
+            raise CorruptState("no options_key or entries")
+        records = [(key, _stem(stem), _entry(item)) for stem, item in entries.items()]
+    except (OSError, ValueError) as error:
+        if not force:
+            reason = error.strerror if isinstance(error, OSError) else error
+            raise OutputError(
+                path,
+                f"unreadable seg-convert manifest ({reason}); remove the output "
+                "directory, or run with --force",
+            ) from None
+        # --force starts over; what the journal proves ours is removed.
+        return [("", stem, entry) for stem, entry in _journal_entries(journal)]
+    records += [(key, stem, entry) for stem, entry in _journal_entries(journal)]
+    return records
+
+
+def _read_state_file(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as stream:
+        return stream.read()
+
+
+def _journal_entries(path: Path) -> Iterator[tuple[str, Entry]]:
+    try:
+        lines = _read_state_file(path).splitlines()
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise OutputError(path, f"cannot read: {error.strerror}") from None
+    for line in lines:
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise CorruptState("not an object")
+            entry = _entry(item)
+            stem = _stem(item.get("stem"))
+        except ValueError:
+            continue  # the line a killed run was writing, or a forged one
+        yield stem, entry
+
+
+def _stem(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise CorruptState(f"sample name {value!r} is not a name")
+    return value
+
+
+def _item(entry: Entry) -> dict[str, Any]:
+    json_print, image_print = entry.fingerprint
+    return {
+        "source": entry.source,
+        "image": entry.image,
+        "json_file": list(json_print),
+        "image_file": None if image_print is None else list(image_print),
+        "outputs": list(entry.outputs),
+    }
+
+
+def _entry(item: Mapping[str, Any]) -> Entry:
+    try:
+        source, image = item["source"], item["image"]
+        outputs = item["outputs"]
+        json_print = _file_print(item["json_file"])
+        image_print = (
+            None if item["image_file"] is None else _file_print(item["image_file"])
+        )
+    except (KeyError, TypeError) as error:
+        raise CorruptState(f"an entry without {error}") from None
+    if not isinstance(source, str) or not (image is None or isinstance(image, str)):
+        raise CorruptState("an entry's source is not a path")
+    if not isinstance(outputs, list):
+        raise CorruptState("an entry's outputs are not a list")
+    for output in outputs:
+        check_relative(output)
+    return Entry(
+        source=source,
+        image=image,
+        fingerprint=(json_print, image_print),
+        outputs=tuple(outputs),
+    )
+
+
+def _file_print(value: object) -> FilePrint:
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) for n in value)
+    ):
+        raise CorruptState(f"a file print {value!r} is not [size, mtime]")
+    return (value[0], value[1])
+
+
+def _is_unchanged(entry: Entry, source: Path, input_dir: Path) -> bool:
+    """Whether ``source`` and its image look as when ``entry`` was read."""
+    image = None if entry.image is None else input_dir / entry.image
+    return (
+        os.path.relpath(source, input_dir) == entry.source
+        and fingerprint(source, image) == entry.fingerprint
+    )
+
+
+def _vanished(result: FileResult) -> FileResult:
+    return FileResult(
+        source=result.source,
+        stem=result.stem,
+        error=SegConvertError(
+            result.source,
+            "was deleted or moved while it was being converted; its outputs were "
+            "removed (run again once it is back)",
+        ),
+        shapes=result.shapes,
+        instances=result.instances,
+        seconds=result.seconds,
+    )
+
+
+def prepare_folders(root: Path, names: Iterable[str]) -> None:
+    """Create the dataset folders ``names`` (relative) in ``root``; a folder on
+    the way that is a link is refused, never written through."""
+    for name in names:
+        folder = root
+        for part in check_relative(name):
+            folder = folder / part
+            if folder.is_symlink():
+                raise OutputError(
+                    folder,
+                    "is a symbolic link; seg-convert writes only into real folders "
+                    "inside the output directory (remove the link)",
+                )
+            try:
+                folder.mkdir(exist_ok=True)
+            except FileExistsError:
+                raise OutputError(folder, "exists and is not a directory") from None
+            except OSError as error:
+                raise OutputError(folder, f"cannot create: {error.strerror}") from None

@@ -1,0 +1,53 @@
+"""The interface every output format implements, so a format is one module.
+
+A writer is made from the run's options and is picklable: worker processes call
+``check`` and ``write_sample`` for each file; the runner calls ``write_dataset``
+once, after every sample is in place. Whatever ``write_sample`` returns is what
+the output state records as the sample's files, and removes when the sample goes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from .options import Options
+from .sample import CheckedSample
+
+
+class DatasetWriter(Protocol):
+    @property
+    def format(self) -> str:
+        """The format's name (``voc``, ``coco``): which options apply to it."""
+        ...
+
+    @property
+    def options(self) -> Options: ...
+
+    @property
+    def instances(self) -> bool:
+        """Whether samples must be rasterized with instance ids."""
+        ...
+
+    def dataset_dirs(self) -> list[str]:
+        """The folders (relative to the output directory) samples go into."""
+        ...
+
+    def check(self, sample: CheckedSample) -> None:
+        """Raise SegConvertError for what this format cannot hold."""
+        ...
+
+    def write_sample(self, root: Path, sample: CheckedSample) -> list[Path]:
+        """Write one sample's files, all or none; return their paths."""
+        ...
+
+    def write_dataset(
+        self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
+    ) -> None:
+        """Write the once-per-dataset files, each only if its content changed.
+
+        ``splits`` names the samples of each split; ``complete`` is False for a
+        shard, which holds only some of the samples.
+        """
+        ...
