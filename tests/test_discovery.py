@@ -141,3 +141,18 @@ def test_all_shards_give_the_unsharded_output(
     # A second round of shards finds everything done.
     result = run("labelme2voc", source, sharded, *common, "--shard", "1/3")
     assert result.stderr.startswith("converted 0 of ")
+
+
+def test_the_runs_own_report_and_output_are_not_inputs(
+    write_annotation: WriteAnnotation, tmp_path: Path, labels_file: Path
+) -> None:
+    """--report and OUTPUT_DIR inside INPUT_DIR (with -r) never become inputs of
+    the next run."""
+    write_annotation("a", [shape("cat", [[2, 2], [40, 5], [20, 30]])])
+    source = tmp_path / "in"
+    args = ["labelme2voc", str(source), str(source / "out"), "-r"]
+    args += ["--labels", str(labels_file), "--report", str(source / "report.json")]
+    for _ in range(2):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("converted 0 of 1 files")

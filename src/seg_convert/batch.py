@@ -62,6 +62,7 @@ def labelme2voc(
     *,
     on_start: OnStart | None = None,
     on_result: OnResult | None = None,
+    report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a VOC-style dataset in
     ``output_dir`` (see ``seg_convert.voc`` for the layouts).
@@ -71,12 +72,18 @@ def labelme2voc(
     skipped unless ``options.force``, outputs of deleted inputs are removed, and
     a change of the options that shape samples redoes everything. ``on_start``
     gets the number of input files before work starts, ``on_result`` each file's
-    result, in input order. Raises SegConvertError only for problems with the
-    whole job (inputs, output directory); per-file problems are in the report.
+    result, in input order; ``report_path``, where the caller will write its
+    report, is never taken as an input. Raises SegConvertError only for problems
+    with the whole job (inputs, output directory); per-file problems are in the
+    report.
     """
-    writer = VocWriter(_with_font(options))
     return convert_directory(
-        input_dir, output_dir, writer=writer, on_start=on_start, on_result=on_result
+        input_dir,
+        output_dir,
+        writer=VocWriter(_with_font(options)),
+        on_start=on_start,
+        on_result=on_result,
+        report_path=report_path,
     )
 
 
@@ -87,12 +94,16 @@ def convert_directory(
     writer: DatasetWriter,
     on_start: OnStart | None = None,
     on_result: OnResult | None = None,
+    report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert ``input_dir`` into ``output_dir`` with ``writer`` (whose options
     say what the run does); see ``labelme2voc``."""
     options = writer.options
     inputs = find_inputs(
-        input_dir, recursive=options.recursive, flatten_names=options.flatten_names
+        input_dir,
+        recursive=options.recursive,
+        flatten_names=options.flatten_names,
+        exclude=[output_dir] if report_path is None else [output_dir, report_path],
     )
     # Every shard lists every input it can (see below), not names that fail.
     all_stems = [item.stem for item in inputs if stem_problem(item.stem) is None]

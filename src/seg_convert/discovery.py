@@ -68,15 +68,26 @@ def stem_problem(stem: str) -> str | None:
 
 
 def find_inputs(
-    input_dir: Path, *, recursive: bool = False, flatten_names: bool = False
+    input_dir: Path,
+    *,
+    recursive: bool = False,
+    flatten_names: bool = False,
+    exclude: Sequence[Path] = (),
 ) -> list[Input]:
     """The labelme JSON files in ``input_dir`` (and below, if ``recursive``).
 
     Output stems are the file names without ``.json``; with ``flatten_names``,
     the path below ``input_dir`` joined by ``__`` (``a/b/1.json`` -> ``a__b__1``).
-    Two files that would get the same stem are an error naming both.
+    Two files that would get the same stem are an error naming both. Files and
+    folders in ``exclude`` (the run's own report and output directory, which may
+    lie inside ``input_dir``) are not taken.
     """
-    sources = sorted(_json_files(input_dir, recursive=recursive))
+    excluded = {os.path.realpath(path) for path in exclude}
+    sources = sorted(
+        source
+        for source in _json_files(input_dir, recursive=recursive)
+        if not _is_excluded(source, excluded)
+    )
     if not sources:
         raise InputError(
             input_dir,
@@ -109,6 +120,13 @@ def _json_files(input_dir: Path, *, recursive: bool) -> list[Path]:
             error.filename or input_dir, f"cannot list: {error.strerror}"
         ) from None
     return found
+
+
+def _is_excluded(source: Path, excluded: set[str]) -> bool:
+    if not excluded:
+        return False
+    real = Path(os.path.realpath(source))
+    return any(str(place) in excluded for place in (real, *real.parents))
 
 
 def _raise(error: OSError) -> None:

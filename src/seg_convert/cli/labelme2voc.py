@@ -53,7 +53,12 @@ def labelme2voc_command(
     options = make_options(params)
     run_conversion(
         lambda on_start, on_result: labelme2voc(
-            input_dir, output_dir, options, on_start=on_start, on_result=on_result
+            input_dir,
+            output_dir,
+            options,
+            on_start=on_start,
+            on_result=on_result,
+            report_path=report_path,
         ),
         report_path=report_path,
         quiet=quiet,
