@@ -1,11 +1,11 @@
 """What a conversion run does: one frozen object for the CLI, the library call,
 the per-file work, the report and the re-run key.
 
-Each field's metadata says whether it shapes the files written per sample
-(``sample_key``: a change makes a re-run convert everything again) and which
-output formats it applies to (``formats``: the report and the key leave out the
-options another format's writer ignores). Keeping that next to the field is what
-stops a new option from being forgotten in the re-run key.
+Each field's metadata says which output formats it applies to (``formats``: the
+report and the key leave out the options another format's writer ignores) and
+in which of them it shapes the files written per sample (``shapes``: a change
+makes a re-run convert everything again). Keeping that next to the field is
+what stops a new option from being forgotten in the re-run key.
 """
 
 from __future__ import annotations
@@ -28,16 +28,14 @@ SEGMENTATION_MODES = ("auto", "rle")
 
 def _sample(*formats: str) -> dict[str, Any]:
     """Metadata of an option that shapes each sample's files."""
-    return {"sample_key": True, "formats": formats or (VOC, COCO)}
-
-
-def _dataset(*formats: str) -> dict[str, Any]:
-    """Metadata of an option that shapes only the once-per-dataset files."""
-    return {"sample_key": False, "formats": formats or (VOC, COCO)}
+    return {"shapes": formats or (VOC, COCO), "formats": formats or (VOC, COCO)}
 
 
 # How the run goes, not what it writes: in the report, never in the key.
-_RUN: dict[str, Any] = {"sample_key": False, "formats": (VOC, COCO)}
+_RUN: dict[str, Any] = {"shapes": (), "formats": (VOC, COCO)}
+# The split: VOC writes it in the once-per-dataset lists; COCO's panoptic PNGs
+# go into a folder per split, so there it shapes samples.
+_SPLIT: dict[str, Any] = {"shapes": (COCO,), "formats": (VOC, COCO)}
 
 
 @dataclass(frozen=True)
@@ -58,8 +56,8 @@ class Options:
     crop_covered: bool = field(default=False, metadata=_sample(COCO))
     panoptic: bool = field(default=False, metadata=_sample(COCO))
     stuff: tuple[str, ...] = field(default=(), metadata=_sample(COCO))
-    val_fraction: float = field(default=0.2, metadata=_dataset())
-    split_seed: int = field(default=0, metadata=_dataset())
+    val_fraction: float = field(default=0.2, metadata=_SPLIT)
+    split_seed: int = field(default=0, metadata=_SPLIT)
     jobs: int = field(default=1, metadata=_RUN)
     fail_fast: bool = field(default=False, metadata=_RUN)
     force: bool = field(default=False, metadata=_RUN)
@@ -101,7 +99,7 @@ class Options:
         shaping = {
             item.name: _plain(getattr(self, item.name))
             for item in dataclasses.fields(self)
-            if item.metadata["sample_key"] and output_format in item.metadata["formats"]
+            if output_format in item.metadata["shapes"]
         }
         text = json.dumps(
             {"format": output_format, **shaping}, sort_keys=True, ensure_ascii=True

@@ -1,0 +1,85 @@
+"""The options object: which options shape the output (the re-run key) and
+which are reported, per format."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from seg_convert.discovery import Shard
+from seg_convert.labels import LabelTable
+from seg_convert.options import COCO, VOC, Options
+
+LABELS = LabelTable(("_background_", "cat", "sky"))
+BASE = Options(labels=LABELS)
+
+# A different value for every field, and whether it must change each format's key.
+CHANGES: list[tuple[str, Any, set[str]]] = [
+    ("labels", LabelTable(("_background_", "dog")), {VOC, COCO}),
+    ("layout", "voc", {VOC}),
+    ("instances", True, {VOC}),
+    ("visualize", False, {VOC, COCO}),
+    ("font", "/fonts/x.ttf", {VOC, COCO}),
+    ("max_image_pixels", 10, {VOC, COCO}),
+    ("segmentation", "rle", {COCO}),
+    ("crop_covered", True, {COCO}),
+    ("panoptic", True, {COCO}),
+    ("stuff", ("sky",), {COCO}),
+    ("val_fraction", 0.5, {COCO}),
+    ("split_seed", 3, {COCO}),
+    ("jobs", 4, set()),
+    ("fail_fast", True, set()),
+    ("force", True, set()),
+    ("recursive", True, set()),
+    ("flatten_names", True, set()),
+    ("shard", Shard(0, 2), set()),
+    ("debug", True, set()),
+]
+
+
+def test_every_option_is_listed_here() -> None:
+    """A new option must be classified here, so its place in the key is a
+    decision, not an accident."""
+    assert [name for name, _, _ in CHANGES] == [
+        field.name for field in dataclasses.fields(Options)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shapes"), CHANGES, ids=[c[0] for c in CHANGES]
+)
+@pytest.mark.parametrize("output_format", [VOC, COCO])
+def test_the_key_changes_exactly_with_the_options_that_shape_samples(
+    name: str, value: Any, shapes: set[str], output_format: str
+) -> None:
+    changed = dataclasses.replace(BASE, **{name: value})
+    differs = changed.sample_key(output_format) != BASE.sample_key(output_format)
+    assert differs == (output_format in shapes)
+
+
+def test_formats_have_different_keys() -> None:
+    assert BASE.sample_key(VOC) != BASE.sample_key(COCO)
+
+
+def test_the_report_shows_the_options_of_its_format() -> None:
+    voc, coco = BASE.describe(VOC), BASE.describe(COCO)
+    assert "layout" in voc and "layout" not in coco
+    assert "panoptic" in coco and "panoptic" not in voc
+    assert "debug" not in voc
+    assert voc["labels"] == ["_background_", "cat", "sky"]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"val_fraction": 1.5},
+        {"jobs": 0},
+        {"segmentation": "polygons"},
+        {"stuff": ("road",)},
+    ],
+)
+def test_impossible_options_are_refused(changes: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        dataclasses.replace(BASE, **changes)
