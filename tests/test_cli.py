@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from seg_convert import __version__, voc
+from seg_convert import __version__, dataset_files
 from seg_convert.cli import cli
 
 from .conftest import REPO, WriteAnnotation, b64, png_bytes, shape
@@ -154,14 +154,14 @@ def test_write_failure_leaves_no_partial_sample(
     labels_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real_write = voc.write_atomically
+    real_write = dataset_files.write_atomically
 
     def disk_full_for_b(path: Path, data: bytes) -> None:
         if path.stem == "b" and path.suffix == ".png":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         real_write(path, data)
 
-    monkeypatch.setattr(voc, "write_atomically", disk_full_for_b)
+    monkeypatch.setattr(dataset_files, "write_atomically", disk_full_for_b)
     out = tmp_path / "out"
     result = convert(tmp_path, "--labels", labels_file, "--jobs", "1")
     assert result.exit_code == 1

@@ -5,15 +5,12 @@ Two layouts: ``labelme``, the layout of labelme's semantic example
 PASCAL VOC 2012 layout current labelme writes too (``SegmentationClass/*.png``
 with ``SegmentationClassNpy/*.npy``), which torchvision and mmsegmentation read.
 
-Every file is encoded in memory first and then written under a temporary name in
-its own directory and renamed into place, so a file in the dataset is always
-complete. When one of a sample's files cannot be written, the sample's other
-files are removed again: a sample is in the dataset whole or not at all.
+Every file is encoded in memory first and written as ``dataset_files`` writes
+them: a sample is in the dataset whole or not at all.
 """
 
 from __future__ import annotations
 
-import io
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,23 +20,28 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from .atomic import Content, write_atomically, write_if_changed
+from .atomic import Content
 from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
-from .errors import AnnotationError, OutputError
+from .dataset_files import (
+    IMAGES_DIR,
+    VISUALIZATION_QUALITY,
+    dataset_jpeg,
+    encode,
+    write_file_if_changed,
+    write_files,
+)
+from .errors import AnnotationError
 from .labels import BACKGROUND_NAME, LabelTable
 from .options import VOC, Options
 from .rasterize import Rasterized
 from .sample import CheckedSample
 from .visualize import draw_visualization
 
-IMAGES_DIR = "JPEGImages"
 CLASS_VISUALIZATION_DIR = "SegmentationClassVisualization"
 OBJECT_VISUALIZATION_DIR = "SegmentationObjectVisualization"
 SPLITS_DIR = "ImageSets/Segmentation"
 CLASS_NAMES_FILE = "class_names.txt"
 LABELMAP_FILE = "labelmap.txt"
-JPEG_QUALITY = 95
-VISUALIZATION_QUALITY = 90
 MAX_INSTANCES = 254  # instance PNGs are palette images; 255 is void
 
 
@@ -120,7 +122,7 @@ def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
         (root / LABELMAP_FILE, labelmap.encode()),
     ]
     for path, data in files:
-        _write_if_changed(path, data)
+        write_file_if_changed(path, data)
     return [path for path, _ in files]
 
 
@@ -131,21 +133,15 @@ def write_splits(root: Path, splits: Mapping[str, Sequence[str]]) -> list[Path]:
         for name, stems in splits.items()
     ]
     for path, data in files:
-        _write_if_changed(path, data)
+        write_file_if_changed(path, data)
     return [path for path, _ in files]
 
 
 def write_sample(root: Path, layout: Layout, sample: Sample) -> list[Path]:
     """Write one sample's files; return their paths."""
     stem = sample.stem
-    if sample.jpeg is not None:
-        image = sample.jpeg
-    elif sample.image is not None:
-        image = _encode(sample.image, "JPEG", quality=JPEG_QUALITY)
-    else:
-        raise ValueError("a sample needs its image or its JPEG bytes")
     files: list[tuple[Path, Content]] = [
-        (root / IMAGES_DIR / f"{stem}.jpg", image),
+        (root / IMAGES_DIR / f"{stem}.jpg", dataset_jpeg(sample.image, sample.jpeg)),
         (root / layout.class_npy / f"{stem}.npy", sample.classes),
         (root / layout.class_png / f"{stem}.png", _palette_png(sample.indices)),
     ]
@@ -162,10 +158,10 @@ def write_sample(root: Path, layout: Layout, sample: Sample) -> list[Path]:
             files.append(
                 (
                     root / folder / f"{stem}.jpg",
-                    _encode(visualization, "JPEG", quality=VISUALIZATION_QUALITY),
+                    encode(visualization, "JPEG", quality=VISUALIZATION_QUALITY),
                 )
             )
-    _write_files(files)
+    write_files(files)
     return [path for path, _ in files]
 
 
@@ -182,36 +178,7 @@ def _palette_png(indices: npt.NDArray[np.uint8]) -> bytes:
     # Label maps are long runs of one index: zlib's run-length strategy makes
     # smaller files than the default in a third of the time (Pillow's
     # compress_type is zlib's strategy).
-    return _encode(image, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
-
-
-def _write_if_changed(path: Path, data: bytes) -> None:
-    try:
-        write_if_changed(path, data)
-    except OSError as error:
-        raise OutputError(path, f"cannot write: {error.strerror}") from None
-
-
-def _encode(image: Image.Image, format: str, **options: int) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=format, **options)
-    return buffer.getvalue()
-
-
-def _write_files(files: Sequence[tuple[Path, Content]]) -> None:
-    """Write all of ``files`` or, if one fails or the run is interrupted, none."""
-    written: list[Path] = []
-    try:
-        for path, data in files:
-            write_atomically(path, data)
-            written.append(path)
-    except BaseException as error:
-        for path in written:
-            path.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            where = files[len(written)][0]
-            raise OutputError(where, f"cannot write: {error.strerror}") from None
-        raise
+    return encode(image, "PNG", compress_level=1, compress_type=zlib.Z_RLE)
 
 
 @dataclass(frozen=True)
