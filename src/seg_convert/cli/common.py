@@ -7,7 +7,8 @@ import contextlib
 import dataclasses
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -219,8 +220,17 @@ def run_conversion(convert: Convert, *, report_path: Path | None, quiet: bool) -
             write_report(report_path, document)
     if not quiet:
         click.echo(_summary(report), err=True)
+        echo_warnings(report.results)
     if report.failed:
         raise SystemExit(1)
+
+
+def echo_warnings(results: Iterable[FileResult]) -> None:
+    """One stderr line per kind of leniency, with the number of files."""
+    counts = Counter(warning for result in results for warning in result.warnings)
+    for warning, count in sorted(counts.items()):
+        files = "1 file" if count == 1 else f"{count} files"
+        click.echo(f"warning: {files}: {warning}", err=True)
 
 
 def _summary(report: ConversionReport) -> str:

@@ -10,7 +10,14 @@ import click
 
 from ..report import json_text
 from ..validate import ValidationReport, validate
-from .common import INPUT_DIR, Progress, input_options, make_options, reporting_errors
+from .common import (
+    INPUT_DIR,
+    Progress,
+    echo_warnings,
+    input_options,
+    make_options,
+    reporting_errors,
+)
 
 
 @click.command("validate")
@@ -52,6 +59,7 @@ def validate_command(input_dir: Path, output_format: str, **params: Any) -> None
             + (f"{problems} with problems" if problems else "no problems"),
             err=True,
         )
+        echo_warnings(report.results)
     else:
         click.echo(json_text(_document(report)))
     if report.problems:
@@ -72,5 +80,10 @@ def _document(report: ValidationReport) -> dict[str, object]:
             }
             for result in report.problems
             if result.error is not None
+        ],
+        "warnings": [
+            {"file": str(result.source), "message": warning}
+            for result in report.results
+            for warning in result.warnings
         ],
     }
