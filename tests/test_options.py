@@ -20,6 +20,7 @@ CHANGES: list[tuple[str, Any, set[str]]] = [
     ("labels", LabelTable(("_background_", "dog")), {VOC, COCO}),
     ("layout", "voc", {VOC}),
     ("instances", True, {VOC}),
+    ("npy", False, {VOC}),
     ("visualize", False, {VOC, COCO}),
     ("font", "/fonts/x.ttf", {VOC, COCO}),
     ("max_image_pixels", 10, {VOC, COCO}),

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from seg_convert import voc
+from seg_convert.discovery import Input
 from seg_convert.labels import LabelTable
+from seg_convert.options import Options
+from seg_convert.sample import check_file
+
+from .conftest import WriteAnnotation, shape
 
 
 @settings(max_examples=100, deadline=None)
@@ -30,22 +37,38 @@ def test_label_png_round_trips(label: np.ndarray) -> None:
     np.testing.assert_array_equal(np.where(indices == 255, -1, indices), label)
 
 
-def test_write_sample_writes_each_file_atomically(tmp_path: Path) -> None:
-    layout = voc.LAYOUTS["labelme"]
-    for folder in voc.dataset_dirs(layout, visualize=False, instances=False):
-        (tmp_path / folder).mkdir(parents=True)
-    label = np.zeros((3, 4), np.int32)
-    image = Image.new("RGB", (4, 3))
-    indices = label.astype(np.uint8)
-    sample = voc.Sample("s", label, indices, image=image)
-    paths = voc.write_sample(tmp_path, layout, sample)
-    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
-        "JPEGImages/s.jpg",
-        "SegmentationClass/s.npy",
-        "SegmentationClassPNG/s.png",
-    ]
-    assert not list(tmp_path.rglob("*.tmp"))
-    np.testing.assert_array_equal(np.load(paths[1]), label)
+@pytest.mark.parametrize(
+    ("layout", "npy", "expected"),
+    [
+        ("labelme", True, ["JPEGImages", "SegmentationClass", "SegmentationClassPNG"]),
+        ("voc", True, ["JPEGImages", "SegmentationClassNpy", "SegmentationClass"]),
+        ("voc", False, ["JPEGImages", "SegmentationClass"]),
+    ],
+)
+def test_the_writer_writes_the_files_of_its_options(
+    write_annotation: WriteAnnotation,
+    tmp_path: Path,
+    layout: str,
+    npy: bool,
+    expected: list[str],
+) -> None:
+    source = write_annotation("s", [shape("cat", [[2, 2], [40, 5], [20, 30]])])
+    options = Options(labels=LabelTable(("_background_", "cat")), layout=layout)
+    writer = voc.VocWriter(dataclasses.replace(options, npy=npy, visualize=False))
+    out = tmp_path / "out"
+    for folder in writer.dataset_dirs():
+        (out / folder).mkdir(parents=True)
+    sample = check_file(Input(source, "s"), writer=writer, max_image_pixels=1 << 20)
+    paths = writer.write_sample(out, sample)
+    assert [p.relative_to(out).parent.as_posix() for p in paths] == expected
+    assert sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) == sorted(
+        p.relative_to(out) for p in paths
+    )
+    png = next(p for p in paths if p.suffix == ".png")
+    with Image.open(png) as image:
+        np.testing.assert_array_equal(np.asarray(image), sample.arrays.indices)
+    if npy:
+        np.testing.assert_array_equal(np.load(paths[1]), sample.arrays.classes)
 
 
 def test_class_names_and_labelmap(tmp_path: Path) -> None:

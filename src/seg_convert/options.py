@@ -49,6 +49,7 @@ class Options:
     labels: LabelTable = field(metadata=_sample())
     layout: str = field(default="labelme", metadata=_sample(VOC))
     instances: bool = field(default=False, metadata=_sample(VOC))
+    npy: bool = field(default=True, metadata=_sample(VOC))
     visualize: bool = field(default=True, metadata=_sample())
     font: str | None = field(default=None, metadata=_sample())
     max_image_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata=_sample())

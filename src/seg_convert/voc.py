@@ -71,33 +71,19 @@ LAYOUTS: Mapping[str, Layout] = {
 }
 
 
-@dataclass(frozen=True)
-class Sample:
-    """What is written for one annotation.
-
-    ``jpeg`` is the image file's own bytes when they can be copied unchanged;
-    otherwise ``image`` is encoded. ``indices`` are ``classes`` as palette
-    indices (-1 as 255). ``instances`` and the visualizations are written when
-    present.
-    """
-
-    stem: str
-    classes: npt.NDArray[np.int32]
-    indices: npt.NDArray[np.uint8]
-    image: Image.Image | None = None
-    jpeg: bytes | None = None
-    instances: npt.NDArray[np.int32] | None = None
-    class_visualization: Image.Image | None = None
-    object_visualization: Image.Image | None = None
-
-
-def dataset_dirs(layout: Layout, *, visualize: bool, instances: bool) -> list[str]:
+def dataset_dirs(
+    layout: Layout, *, visualize: bool, instances: bool, npy: bool = True
+) -> list[str]:
     """The directories a dataset with these options has."""
-    dirs = [IMAGES_DIR, layout.class_npy, layout.class_png, SPLITS_DIR]
+    dirs = [IMAGES_DIR, layout.class_png, SPLITS_DIR]
+    if npy:
+        dirs.append(layout.class_npy)
     if visualize:
         dirs.append(CLASS_VISUALIZATION_DIR)
     if instances:
-        dirs += [layout.object_npy, layout.object_png]
+        dirs.append(layout.object_png)
+        if npy:
+            dirs.append(layout.object_npy)
         if visualize:
             dirs.append(OBJECT_VISUALIZATION_DIR)
     return dirs
@@ -134,34 +120,6 @@ def write_splits(root: Path, splits: Mapping[str, Sequence[str]]) -> list[Path]:
     ]
     for path, data in files:
         write_file_if_changed(path, data)
-    return [path for path, _ in files]
-
-
-def write_sample(root: Path, layout: Layout, sample: Sample) -> list[Path]:
-    """Write one sample's files; return their paths."""
-    stem = sample.stem
-    files: list[tuple[Path, Content]] = [
-        (root / IMAGES_DIR / f"{stem}.jpg", dataset_jpeg(sample.image, sample.jpeg)),
-        (root / layout.class_npy / f"{stem}.npy", sample.classes),
-        (root / layout.class_png / f"{stem}.png", _palette_png(sample.indices)),
-    ]
-    if sample.instances is not None:
-        files += [
-            (root / layout.object_npy / f"{stem}.npy", sample.instances),
-            (root / layout.object_png / f"{stem}.png", label_png(sample.instances)),
-        ]
-    for folder, visualization in (
-        (CLASS_VISUALIZATION_DIR, sample.class_visualization),
-        (OBJECT_VISUALIZATION_DIR, sample.object_visualization),
-    ):
-        if visualization is not None:
-            files.append(
-                (
-                    root / folder / f"{stem}.jpg",
-                    encode(visualization, "JPEG", quality=VISUALIZATION_QUALITY),
-                )
-            )
-    write_files(files)
     return [path for path, _ in files]
 
 
@@ -204,7 +162,10 @@ class VocWriter:
 
     def dataset_dirs(self) -> list[str]:
         return dataset_dirs(
-            self.layout, visualize=self.options.visualize, instances=self.instances
+            self.layout,
+            visualize=self.options.visualize,
+            instances=self.instances,
+            npy=self.options.npy,
         )
 
     def check(self, sample: CheckedSample) -> None:
@@ -218,27 +179,40 @@ class VocWriter:
             )
 
     def write_sample(self, root: Path, sample: CheckedSample) -> list[Path]:
-        arrays = sample.arrays
-        class_visualization = object_visualization = None
+        stem, arrays, layout = sample.stem, sample.arrays, self.layout
+        npy = self.options.npy
+        image = dataset_jpeg(sample.image.rgb, sample.image.jpeg)
+        files: list[tuple[Path, Content]] = [(root / IMAGES_DIR / f"{stem}.jpg", image)]
+        if npy:
+            files.append((root / layout.class_npy / f"{stem}.npy", arrays.classes))
+        files.append(
+            (root / layout.class_png / f"{stem}.png", _palette_png(arrays.indices))
+        )
+        if arrays.instances is not None:
+            if npy:
+                files.append(
+                    (root / layout.object_npy / f"{stem}.npy", arrays.instances)
+                )
+            files.append(
+                (root / layout.object_png / f"{stem}.png", label_png(arrays.instances))
+            )
         font, gray = self.options.font, sample.image.gray
         if self.options.visualize and font is not None and gray is not None:
-            class_visualization, object_visualization = _visualizations(
-                gray, arrays, self.options.labels, font
+            visualizations = zip(
+                (CLASS_VISUALIZATION_DIR, OBJECT_VISUALIZATION_DIR),
+                _visualizations(gray, arrays, self.options.labels, font),
+                strict=True,
             )
-        return write_sample(
-            root,
-            self.layout,
-            Sample(
-                stem=sample.stem,
-                image=sample.image.rgb,
-                jpeg=sample.image.jpeg,
-                classes=arrays.classes,
-                indices=arrays.indices,
-                instances=arrays.instances,
-                class_visualization=class_visualization,
-                object_visualization=object_visualization,
-            ),
-        )
+            files += [
+                (
+                    root / folder / f"{stem}.jpg",
+                    encode(image, "JPEG", quality=VISUALIZATION_QUALITY),
+                )
+                for folder, image in visualizations
+                if image is not None
+            ]
+        write_files(files)
+        return [path for path, _ in files]
 
     def write_dataset(
         self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool

@@ -31,6 +31,13 @@ from .common import (
     "labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png and "
     "SegmentationClassNpy/*.npy, as torchvision and mmsegmentation read it.",
 )
+@click.option(
+    "--npy/--no-npy",
+    default=True,
+    show_default=True,
+    help="Also write the label ids as int32 .npy arrays (4 bytes a pixel). "
+    "torchvision and mmsegmentation read only the PNGs.",
+)
 @output_options
 def labelme2voc_command(
     input_dir: Path,
