@@ -758,6 +758,7 @@ def validate_document(
         "files": files,
         "failed": len({problem["file"] for problem in problems}),
         "problems": problems,
+        "warnings": [],
     }
 
 
