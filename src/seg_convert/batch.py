@@ -87,6 +87,29 @@ def labelme2voc(
     )
 
 
+def labelme2coco(
+    input_dir: Path,
+    output_dir: Path,
+    options: Options,
+    *,
+    on_start: OnStart | None = None,
+    on_result: OnResult | None = None,
+    report_path: Path | None = None,
+) -> ConversionReport:
+    """Convert every labelme file in ``input_dir`` into a COCO dataset in
+    ``output_dir`` (see ``seg_convert.coco``), as ``labelme2voc`` does."""
+    from .coco import CocoWriter  # pycocotools is loaded only for COCO runs
+
+    return convert_directory(
+        input_dir,
+        output_dir,
+        writer=CocoWriter(_with_font(options)),
+        on_start=on_start,
+        on_result=on_result,
+        report_path=report_path,
+    )
+
+
 def convert_directory(
     input_dir: Path,
     output_dir: Path,

@@ -49,6 +49,14 @@ class CheckedSample:
 
 
 @dataclass(frozen=True)
+class WrittenSample:
+    """What a writer wrote for a sample, and what it was lenient about."""
+
+    outputs: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class FileResult:
     """How one input file went: its outputs, or the error that stopped it."""
 
@@ -145,11 +153,16 @@ def _convert(item: Input, writer: DatasetWriter, output_dir: Path | None) -> Fil
         max_image_pixels=writer.options.max_image_pixels,
         gray=writing and writer.options.visualize,
     )
-    outputs = [] if output_dir is None else writer.write_sample(output_dir, sample)
+    written = (
+        WrittenSample(outputs=())
+        if output_dir is None
+        else writer.write_sample(output_dir, sample)
+    )
     return FileResult(
         source=item.source,
         stem=item.stem,
-        outputs=tuple(outputs),
+        outputs=written.outputs,
+        warnings=written.warnings,
         image=sample.image_file,
         fingerprint=sample.fingerprint,
         shapes=len(sample.annotation.shapes),

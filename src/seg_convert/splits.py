@@ -20,12 +20,19 @@ def split_position(stem: str, *, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def split_of(stem: str, *, val_fraction: float, seed: int) -> str:
+    """``val`` or ``train``: the split ``stem`` is in."""
+    return "val" if split_position(stem, seed=seed) < val_fraction else "train"
+
+
 def make_splits(
     stems: Iterable[str], *, val_fraction: float, seed: int
 ) -> Mapping[str, list[str]]:
     """The sorted stems of ``train``, ``val`` and ``trainval``."""
     trainval = sorted(set(stems))
-    val = [s for s in trainval if split_position(s, seed=seed) < val_fraction]
-    val_set = set(val)
-    train = [s for s in trainval if s not in val_set]
-    return {"train": train, "val": val, "trainval": trainval}
+    where = {s: split_of(s, val_fraction=val_fraction, seed=seed) for s in trainval}
+    return {
+        "train": [s for s in trainval if where[s] == "train"],
+        "val": [s for s in trainval if where[s] == "val"],
+        "trainval": trainval,
+    }

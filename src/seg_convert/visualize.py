@@ -20,6 +20,8 @@ from .labels import IGNORE_NAME
 _ALPHA = 0.5
 _LEGEND_BACKGROUND = (255, 255, 255)
 _LEGEND_TEXT = (0, 0, 0)
+_OUTLINE = (255, 255, 255)
+Color = tuple[int, int, int]
 
 
 def draw_visualization(
@@ -74,3 +76,22 @@ def _draw_legend(
         x = left + margin
         draw.rectangle((x, y, x + swatch - 1, y + swatch - 1), fill=color)
         draw.text((x + swatch + margin, y), name, font=font, fill=_LEGEND_TEXT)
+
+
+def draw_outlines(
+    image: Image.Image, instances: npt.NDArray[np.int32], *, color: Color = _OUTLINE
+) -> Image.Image:
+    """Mark in ``color`` the edge pixels of each object in the (H, W) instance
+    ids (0: none), where it meets another object or the background, so that
+    touching objects of one class can be told apart."""
+    edges = np.zeros(instances.shape, dtype=bool)
+    across = instances[:, 1:] != instances[:, :-1]
+    edges[:, 1:] |= across
+    edges[:, :-1] |= across
+    down = instances[1:, :] != instances[:-1, :]
+    edges[1:, :] |= down
+    edges[:-1, :] |= down
+    edges &= instances > 0
+    outlined = image.copy()
+    outlined.paste(color, mask=Image.fromarray(edges.astype(np.uint8) * 255))
+    return outlined

@@ -34,7 +34,7 @@ from .errors import AnnotationError
 from .labels import BACKGROUND_NAME, LabelTable
 from .options import VOC, Options
 from .rasterize import Rasterized
-from .sample import CheckedSample
+from .sample import CheckedSample, WrittenSample
 from .visualize import draw_visualization
 
 CLASS_VISUALIZATION_DIR = "SegmentationClassVisualization"
@@ -178,7 +178,7 @@ class VocWriter:
                 "or convert without --instances",
             )
 
-    def write_sample(self, root: Path, sample: CheckedSample) -> list[Path]:
+    def write_sample(self, root: Path, sample: CheckedSample) -> WrittenSample:
         stem, arrays, layout = sample.stem, sample.arrays, self.layout
         npy = self.options.npy
         image = dataset_jpeg(sample.image.rgb, sample.image.jpeg)
@@ -212,7 +212,7 @@ class VocWriter:
                 if image is not None
             ]
         write_files(files)
-        return [path for path, _ in files]
+        return WrittenSample(outputs=tuple(path for path, _ in files))
 
     def write_dataset(
         self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .options import Options
-from .sample import CheckedSample
+from .sample import CheckedSample, WrittenSample
 
 
 class DatasetWriter(Protocol):
@@ -38,8 +38,8 @@ class DatasetWriter(Protocol):
         """Raise SegConvertError for what this format cannot hold."""
         ...
 
-    def write_sample(self, root: Path, sample: CheckedSample) -> list[Path]:
-        """Write one sample's files, all or none; return their paths."""
+    def write_sample(self, root: Path, sample: CheckedSample) -> WrittenSample:
+        """Write one sample's files, all or none."""
         ...
 
     def write_dataset(

@@ -14,6 +14,7 @@ from .. import __version__
 from ..workers import keep_freed_memory
 from .common import set_debug
 from .insight import colormap_command, labels_command, stats_command
+from .labelme2coco import labelme2coco_command
 from .labelme2voc import labelme2voc_command
 from .validate import validate_command
 
@@ -34,6 +35,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 for command in (
     labelme2voc_command,
+    labelme2coco_command,
     validate_command,
     colormap_command,
     stats_command,

@@ -81,13 +81,6 @@ def input_options(function: F) -> F:
             "class a line) or the same names separated by commas.",
         ),
         click.option(
-            "--instances/--no-instances",
-            default=False,
-            show_default=True,
-            help="With instance ids (SegmentationObject): one instance per "
-            "(label, group_id), or per shape without group_id.",
-        ),
-        click.option(
             "-j",
             "--jobs",
             type=click.IntRange(min=1),
@@ -114,6 +107,16 @@ def input_options(function: F) -> F:
     for option in reversed(options):
         function = option(function)
     return function
+
+
+# --instances: labelme2voc writes instance ids, and validate checks for them.
+instances_option = click.option(
+    "--instances/--no-instances",
+    default=False,
+    show_default=True,
+    help="With instance ids (SegmentationObject): one instance per "
+    "(label, group_id), or per shape without group_id.",
+)
 
 
 def output_options(function: F) -> F:

@@ -12,6 +12,7 @@ from ..voc import LAYOUTS
 from .common import (
     INPUT_DIR,
     input_options,
+    instances_option,
     make_options,
     output_options,
     run_conversion,
@@ -22,6 +23,7 @@ from .common import (
 @click.argument("input_dir", type=INPUT_DIR)
 @click.argument("output_dir", type=click.Path(file_okay=False, path_type=Path))
 @input_options
+@instances_option
 @click.option(
     "--layout",
     type=click.Choice(sorted(LAYOUTS)),

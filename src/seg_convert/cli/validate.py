@@ -15,6 +15,7 @@ from .common import (
     Progress,
     echo_warnings,
     input_options,
+    instances_option,
     make_options,
     reporting_errors,
 )
@@ -23,6 +24,7 @@ from .common import (
 @click.command("validate")
 @click.argument("input_dir", type=INPUT_DIR)
 @input_options
+@instances_option
 @click.option(
     "--format",
     "output_format",

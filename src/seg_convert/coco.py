@@ -1,0 +1,254 @@
+"""Writing a COCO dataset: instances and, optionally, panoptic annotations.
+
+Layout (COCO's own: one image root, ``file_name`` relative to it)::
+
+    JPEGImages/NAME.jpg
+    annotations/instances_{train,val}.json
+    annotations/panoptic_{train,val}.json        with --panoptic
+    annotations/panoptic_{train,val}/NAME.png    with --panoptic
+    Visualization/NAME.jpg                       unless --noviz
+
+An annotation file holds every image of its split, so no worker can write it.
+Each sample's part (its image entry and annotations, without ids) is written to
+``.seg-convert/coco/NAME.json`` with its other files; once every sample is in
+place, the annotation files are assembled from the parts, streamed one image at
+a time. A shard writes only its parts: the run without --shard that follows
+finds every sample up to date and assembles the files.
+
+Ids start at 1: images are numbered in the sorted order of their names over
+train and val together, annotations in image order, so both are unique across
+the two files and the same for the same inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .atomic import Content
+from .coco_annotations import annotation_fields, categories, covered_annotation_fields
+from .coco_json import dataset_info, write_coco_json
+from .coco_panoptic import panoptic_categories, panoptic_png, panoptic_segments
+from .dataset_files import (
+    IMAGES_DIR,
+    VISUALIZATION_QUALITY,
+    dataset_jpeg,
+    encode,
+    write_files,
+)
+from .errors import OutputError
+from .instance_masks import instance_masks
+from .options import COCO, Options
+from .output_state import STATE_DIR
+from .sample import CheckedSample, WrittenSample
+from .splits import split_of
+from .visualize import draw_outlines, draw_visualization
+
+ANNOTATIONS_DIR = "annotations"
+VISUALIZATION_DIR = "Visualization"
+PARTS_DIR = f"{STATE_DIR}/coco"
+SPLITS = ("train", "val")
+WARNING_EMPTY = "objects with no pixel inside the image left out"
+WARNING_COVERED = "objects wholly covered by later shapes left out (--crop-covered)"
+
+
+@dataclass(frozen=True)
+class CocoWriter:
+    """COCO instances (and panoptic) annotations of the run's options."""
+
+    options: Options
+    format: str = field(default=COCO, init=False)
+
+    @property
+    def instances(self) -> bool:
+        return True  # objects are what COCO annotates
+
+    def dataset_dirs(self) -> list[str]:
+        dirs = [IMAGES_DIR, ANNOTATIONS_DIR, PARTS_DIR]
+        if self.options.visualize:
+            dirs.append(VISUALIZATION_DIR)
+        if self.options.panoptic:
+            dirs += [f"{ANNOTATIONS_DIR}/panoptic_{split}" for split in SPLITS]
+        return dirs
+
+    def check(self, sample: CheckedSample) -> None:
+        """COCO holds any number of objects of any class."""
+
+    def write_sample(self, root: Path, sample: CheckedSample) -> WrittenSample:
+        options, arrays, stem = self.options, sample.arrays, sample.stem
+        if arrays.instances is None:
+            raise ValueError("a COCO sample needs its instance ids")
+        height, width = arrays.classes.shape
+        objects = instance_masks(
+            sample.annotation.shapes, sample.class_ids, height=height, width=width
+        )
+        annotations, warnings = [], []
+        for item in objects:
+            fields = (
+                covered_annotation_fields(item, instances=arrays.instances)
+                if options.crop_covered
+                else annotation_fields(item, segmentation=options.segmentation)
+            )
+            if fields is None:
+                warnings.append(WARNING_EMPTY if item.box is None else WARNING_COVERED)
+            else:
+                annotations.append(fields)
+        part: dict[str, Any] = {
+            "image": {"file_name": f"{stem}.jpg", "height": height, "width": width},
+            "annotations": annotations,
+        }
+        files: list[tuple[Path, Content]] = [
+            (
+                root / IMAGES_DIR / f"{stem}.jpg",
+                dataset_jpeg(sample.image.rgb, sample.image.jpeg),
+            )
+        ]
+        if options.panoptic:
+            segments, segments_info = panoptic_segments(
+                classes=arrays.classes,
+                instances=arrays.instances,
+                instance_classes={item.number: item.class_id for item in objects},
+                stuff_ids=self._stuff_ids(),
+            )
+            split = split_of(
+                stem, val_fraction=options.val_fraction, seed=options.split_seed
+            )
+            folder = root / ANNOTATIONS_DIR / f"panoptic_{split}"
+            files.append((folder / f"{stem}.png", panoptic_png(segments)))
+            part["panoptic"] = {
+                "file_name": f"{stem}.png",
+                "segments_info": segments_info,
+            }
+        font, gray = options.font, sample.image.gray
+        if options.visualize and font is not None and gray is not None:
+            drawn = draw_visualization(
+                gray, arrays.indices, class_names=options.labels.names, font_source=font
+            )
+            drawn = draw_outlines(drawn, arrays.instances)
+            files.append(
+                (
+                    root / VISUALIZATION_DIR / f"{stem}.jpg",
+                    encode(drawn, "JPEG", quality=VISUALIZATION_QUALITY),
+                )
+            )
+        files.append((root / PARTS_DIR / f"{stem}.json", _dumps(part).encode()))
+        write_files(files)
+        return WrittenSample(
+            outputs=tuple(path for path, _ in files),
+            warnings=tuple(sorted(set(warnings))),
+        )
+
+    def write_dataset(
+        self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
+    ) -> None:
+        if not complete:
+            return  # a shard: the run without --shard assembles the files
+        stems = sorted(splits["trainval"])
+        image_ids = {stem: number for number, stem in enumerate(stems, 1)}
+        first_annotation = {}
+        count = 1
+        for stem in stems:
+            first_annotation[stem] = count
+            count += len(_read_part(root, stem)["annotations"])
+        info = dataset_info(
+            description="seg-convert labelme2coco",
+            version=__version__,
+            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+        )
+        names = self.options.labels.names
+        for split in SPLITS:
+            members = splits[split]
+            write_coco_json(
+                root / ANNOTATIONS_DIR / f"instances_{split}.json",
+                info=info,
+                licenses=[],
+                images=(_image(root, stem, image_ids[stem]) for stem in members),
+                annotations=(
+                    annotation
+                    for stem in members
+                    for annotation in _annotations(
+                        root, stem, image_ids[stem], first_annotation[stem]
+                    )
+                ),
+                categories=categories(names),
+            )
+            if self.options.panoptic:
+                write_coco_json(
+                    root / ANNOTATIONS_DIR / f"panoptic_{split}.json",
+                    info=info,
+                    licenses=[],
+                    images=(_image(root, stem, image_ids[stem]) for stem in members),
+                    annotations=(
+                        _panoptic(root, stem, image_ids[stem]) for stem in members
+                    ),
+                    categories=panoptic_categories(names, stuff_ids=self._stuff_ids()),
+                )
+
+    def _stuff_ids(self) -> frozenset[int]:
+        return frozenset(self.options.labels.ids[name] for name in self.options.stuff)
+
+
+def _dumps(item: object) -> str:
+    return json.dumps(item, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
+def _read_part(root: Path, stem: str) -> dict[str, Any]:
+    """A sample's part, checked: parts are state, and state is input too."""
+    path = root / PARTS_DIR / f"{stem}.json"
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as stream:
+            part = json.loads(stream.read())
+        image, annotations = part["image"], part["annotations"]
+        panoptic = part.get("panoptic", {"segments_info": []})
+        if not (
+            isinstance(image, dict)
+            and all(isinstance(image[side], int) for side in ("height", "width"))
+            and isinstance(annotations, list)
+            and all(isinstance(fields, dict) for fields in annotations)
+            and isinstance(panoptic["segments_info"], list)
+        ):
+            raise ValueError("not a part")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else error
+        raise OutputError(
+            path,
+            f"unreadable part of the COCO files ({reason}); run again with --force",
+        ) from None
+    return part
+
+
+def _image(root: Path, stem: str, image_id: int) -> dict[str, Any]:
+    image = _read_part(root, stem)["image"]
+    return {
+        "id": image_id,
+        "file_name": f"{stem}.jpg",
+        "height": image["height"],
+        "width": image["width"],
+    }
+
+
+def _annotations(
+    root: Path, stem: str, image_id: int, first: int
+) -> Iterator[dict[str, Any]]:
+    for number, fields in enumerate(_read_part(root, stem)["annotations"], first):
+        yield {"id": number, "image_id": image_id, **fields}
+
+
+def _panoptic(root: Path, stem: str, image_id: int) -> dict[str, Any]:
+    part = _read_part(root, stem)
+    if "panoptic" not in part:
+        raise OutputError(
+            root / PARTS_DIR / f"{stem}.json",
+            "has no panoptic segments; run again with --force",
+        )
+    return {
+        "image_id": image_id,
+        "file_name": f"{stem}.png",
+        "segments_info": part["panoptic"]["segments_info"],
+    }
