@@ -79,18 +79,17 @@ def rasterize(
     Without ``instances`` only the classes are drawn, on an 8-bit canvas, which
     is faster; ``Rasterized.instances`` is then None.
     """
-    instance_of: dict[tuple[str, object], int] = {}
-    inks = []
-    for shape, class_id in zip(shapes, ids, strict=True):
-        key = (shape.label, object() if shape.group_id is None else shape.group_id)
-        instance = instance_of.setdefault(key, len(instance_of) + 1)
-        # The class is the low byte (-1 as 255, the palette's void); with
-        # instances, the instance id sits above it, so one pass draws both.
-        inks.append((instance << 8 if instances else 0) | (class_id & 0xFF))
+    numbers = instance_numbers(shapes)
+    # The class is the low byte (-1 as 255, the palette's void); with instances,
+    # the instance id sits above it, so one pass draws both.
+    inks = [
+        (number << 8 if instances else 0) | (class_id & 0xFF)
+        for number, class_id in zip(numbers, ids, strict=True)
+    ]
     canvas = Image.new("I" if instances else "L", (width, height), 0)
     draw = ImageDraw.Draw(canvas)
     for shape, ink in zip(shapes, inks, strict=True):
-        _draw(canvas, draw, shape, ink)
+        draw_shape(canvas, draw, shape, ink)
     object_ids = None
     if instances:
         drawn = np.asarray(canvas, dtype=np.int32)
@@ -105,13 +104,32 @@ def rasterize(
         classes=classes,
         indices=indices,
         instances=object_ids,
-        instance_labels=tuple(label for label, _ in instance_of),
+        instance_labels=tuple(
+            {n: shape.label for n, shape in zip(numbers, shapes, strict=True)}.values()
+        ),
     )
 
 
-def _draw(
+def instance_numbers(shapes: Sequence[Shape]) -> list[int]:
+    """The instance id of each shape: 1, 2, ... by first appearance of its
+    (label, group_id); a shape without group_id is an instance of its own.
+
+    ``__ignore__`` and ``_background_`` shapes are numbered too, as labelme
+    numbers them, so the ids match its SegmentationObject.
+    """
+    number_of: dict[tuple[str, object], int] = {}
+    numbers = []
+    for shape in shapes:
+        key = (shape.label, object() if shape.group_id is None else shape.group_id)
+        numbers.append(number_of.setdefault(key, len(number_of) + 1))
+    return numbers
+
+
+def draw_shape(
     canvas: Image.Image, draw: ImageDraw.ImageDraw, shape: Shape, ink: int
 ) -> None:
+    """Paint one shape with ``ink`` onto ``canvas`` (``draw`` is its drawer) with
+    the Pillow calls labelme makes, so the pixels are labelme's."""
     points = shape.points
     kind = shape.shape_type
     if kind in ("polygon", "oriented_rectangle"):
