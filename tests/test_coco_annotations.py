@@ -19,7 +19,6 @@ from seg_convert.annotation import Shape, read_annotation
 from seg_convert.coco_annotations import (
     CIRCLE_TOLERANCE,
     MIN_CIRCLE_VERTICES,
-    SegmentationMode,
     annotation_fields,
     circle_vertex_count,
     covered_annotation_fields,
@@ -27,6 +26,7 @@ from seg_convert.coco_annotations import (
 )
 from seg_convert.instance_masks import Instance, instance_masks
 from seg_convert.labels import read_labels_file
+from seg_convert.options import SegmentationMode
 from seg_convert.rasterize import class_ids, rasterize
 from tests.coco_checks import boundary_zone, check_loader_rules, load_coco
 from tests.conftest import SHARED_EXAMPLES, requires_shared

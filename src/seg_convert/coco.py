@@ -203,7 +203,7 @@ def _read_part(root: Path, stem: str) -> dict[str, Any]:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as stream:
-            part = json.loads(stream.read())
+            part: dict[str, Any] = json.loads(stream.read())
         image, annotations = part["image"], part["annotations"]
         panoptic = part.get("panoptic", {"segments_info": []})
         if not (

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +28,7 @@ import pycocotools.mask
 
 from .annotation import Shape, circle_radius
 from .instance_masks import Instance
-
-SegmentationMode = Literal["auto", "rle"]
-SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle")
+from .options import SegmentationMode
 
 POLYGON_SHAPE_TYPES = frozenset(
     {"polygon", "oriented_rectangle", "rectangle", "circle"}

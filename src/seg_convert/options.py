@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .discovery import Shard
 from .images import DEFAULT_MAX_PIXELS
@@ -23,7 +23,9 @@ from .labels import LabelTable
 VOC = "voc"
 COCO = "coco"
 
-SEGMENTATION_MODES = ("auto", "rle")
+# How labelme2coco writes an object's segmentation (see coco_annotations).
+SegmentationMode = Literal["auto", "rle"]
+SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle")
 
 
 def _sample(*formats: str) -> dict[str, Any]:
@@ -53,7 +55,7 @@ class Options:
     visualize: bool = field(default=True, metadata=_sample())
     font: str | None = field(default=None, metadata=_sample())
     max_image_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata=_sample())
-    segmentation: str = field(default="auto", metadata=_sample(COCO))
+    segmentation: SegmentationMode = field(default="auto", metadata=_sample(COCO))
     crop_covered: bool = field(default=False, metadata=_sample(COCO))
     panoptic: bool = field(default=False, metadata=_sample(COCO))
     stuff: tuple[str, ...] = field(default=(), metadata=_sample(COCO))
