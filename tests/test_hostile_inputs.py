@@ -349,7 +349,12 @@ JSON_CASES = [
         "not valid JSON: Unterminated string starting at (line 4 column 15)",
     ),
     Case("json-list", json_list, "a labelme file is a JSON object, got a list"),
-    Case("gbk-text", gbk_text, "line 5 is not UTF-8 text; labelme writes UTF-8"),
+    Case(
+        "gbk-text",
+        gbk_text,
+        "line 5 is not UTF-8 text (old labelme on Windows wrote the system code "
+        "page, e.g. GBK: try --json-encoding gbk)",
+    ),
     Case(
         "deeply-nested",
         deeply_nested,
