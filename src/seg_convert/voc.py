@@ -25,8 +25,14 @@ from PIL import Image
 
 from .atomic import Content, write_atomically
 from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
-from .errors import OutputError
-from .labels import BACKGROUND_NAME, LabelTable
+from .errors import LabelsError, OutputError
+from .labels import (
+    BACKGROUND_NAME,
+    LABELMAP_BACKGROUND,
+    LABELMAP_VOID,
+    LabelTable,
+    class_name_problem,
+)
 
 IMAGES_DIR = "JPEGImages"
 CLASS_VISUALIZATION_DIR = "SegmentationClassVisualization"
@@ -119,14 +125,22 @@ def prepare_output(
 
 def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
     """Write ``class_names.txt`` (one name a line, from ``_background_`` on) and
-    ``labelmap.txt``, the label map Datumaro and CVAT read with VOC data."""
+    ``labelmap.txt``, the label map Datumaro and CVAT read with VOC data.
+
+    A table made in Python rather than by ``parse_labels`` may hold a name that
+    would break these files: refused here, before anything is written.
+    """
+    for name in labels.names:
+        problem = class_name_problem(name)
+        if problem is not None:
+            raise LabelsError(None, f"class name {name!r} {problem}; rename the class")
     class_names = "".join(f"{name}\n" for name in labels.names)
     # Datumaro's own VOC names: "background" for id 0 and "ignored" for void, which
     # it must find declared to read the PNGs that contain it.
     entries = [
-        ("background" if name == BACKGROUND_NAME else name, index)
+        (LABELMAP_BACKGROUND if name == BACKGROUND_NAME else name, index)
         for index, name in enumerate(labels.names)
-    ] + [("ignored", VOID_INDEX)]
+    ] + [(LABELMAP_VOID, VOID_INDEX)]
     colors = voc_colormap().tolist()
     labelmap = "# label:color_rgb:parts:actions\n" + "".join(
         "{}:{},{},{}::\n".format(name, *colors[index]) for name, index in entries
