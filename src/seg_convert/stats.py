@@ -17,9 +17,9 @@ import numpy.typing as npt
 
 from .annotation import load_image, read_annotation
 from .discovery import find_inputs
-from .errors import InputError, SegConvertError
+from .errors import InputError, SegConvertError, one_line
 from .images import DEFAULT_MAX_PIXELS
-from .labels import BACKGROUND_NAME, IGNORE_NAME, LabelTable
+from .labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable
 from .rasterize import class_ids, rasterize
 from .voc import CLASS_NAMES_FILE, LAYOUTS
 
@@ -48,7 +48,7 @@ class DatasetStats:
         return self.pixels_per_class[IGNORE_NAME] / total if total else 0.0
 
     def add_label_array(
-        self, classes: npt.NDArray[np.int32], names: tuple[str, ...]
+        self, classes: npt.NDArray[np.signedinteger[Any]], names: tuple[str, ...]
     ) -> None:
         """Count an (H, W) class array whose id ``i`` is ``names[i]`` (-1: ignore)."""
         counts = np.bincount(classes.ravel() + 1, minlength=len(names) + 1).tolist()
@@ -102,16 +102,23 @@ def annotation_stats(
     *,
     labels: LabelTable | None = None,
     max_image_pixels: int = DEFAULT_MAX_PIXELS,
+    recursive: bool = False,
+    flatten_names: bool = False,
+    json_encoding: str | None = None,
 ) -> DatasetStats:
     """Stats of a folder of labelme files, rasterized as the converter does.
 
     Without ``labels`` every label counts; with them, a file with a label not in
-    the table is counted as failed, as the converter would fail it.
+    the table is counted as failed, as the converter would fail it. The files
+    are found and read as the converter finds and reads them.
     """
     stats = DatasetStats(source="labelme")
-    for path in (item.source for item in find_inputs(input_dir)):
+    found = find_inputs(input_dir, recursive=recursive, flatten_names=flatten_names)
+    for path in (item.source for item in found):
         try:
-            annotation = read_annotation(path, max_image_pixels=max_image_pixels)
+            annotation = read_annotation(
+                path, max_image_pixels=max_image_pixels, json_encoding=json_encoding
+            )
             table = labels or LabelTable(
                 (
                     BACKGROUND_NAME,
@@ -133,7 +140,11 @@ def annotation_stats(
 
 
 def converted_stats(output_dir: Path) -> DatasetStats:
-    """Stats of a converted dataset, from its .npy label arrays (either layout)."""
+    """Stats of a converted dataset, from its .npy label arrays (either layout).
+
+    An array that is not one of class ids, or holds an id ``class_names.txt``
+    does not name, counts as a failed file: its pixels would be miscounted.
+    """
     table = _read_class_names(output_dir / CLASS_NAMES_FILE)
     layout = next(
         (
@@ -147,18 +158,52 @@ def converted_stats(output_dir: Path) -> DatasetStats:
         raise InputError(output_dir, "has class_names.txt but no label arrays (*.npy)")
     stats = DatasetStats(source="converted")
     for path in sorted((output_dir / layout.class_npy).glob("*.npy")):
+        objects = output_dir / layout.object_npy / path.name
         try:
-            classes = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            stats.failed.append(f"{path}: cannot read: {error}")
+            classes = _load_label_array(path)
+            _check_class_ids(path, classes, table)
+            instances = _load_label_array(objects) if objects.is_file() else None
+        except SegConvertError as error:
+            stats.failed.append(str(error))
             continue
         stats.images += 1
         stats.add_label_array(classes, table)
-        objects = output_dir / layout.object_npy / path.name
-        if objects.is_file():
-            instances = np.load(objects, allow_pickle=False)
+        if instances is not None:
             stats.instances += len(np.unique(instances[instances > 0]))
     return stats
+
+
+def _load_label_array(path: Path) -> npt.NDArray[np.int64]:
+    """An (H, W) integer array, as the converter writes its label arrays."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise InputError(path, f"cannot read: {one_line(str(error))}") from None
+    if (
+        not isinstance(array, np.ndarray)
+        or array.dtype.kind not in "iu"
+        or array.ndim != 2
+    ):
+        raise InputError(
+            path,
+            f"not a label array: {array.ndim}-D {array.dtype} (the converter writes "
+            "2-D integer ids)",
+        )
+    return array.astype(np.int64, copy=False)
+
+
+def _check_class_ids(
+    path: Path, classes: npt.NDArray[np.int64], names: tuple[str, ...]
+) -> None:
+    unknown = np.unique(classes[(classes < IGNORE_ID) | (classes >= len(names))])
+    if unknown.size:
+        shown = ", ".join(str(v) for v in unknown[:5].tolist())
+        more = f" and {unknown.size - 5} more" if unknown.size > 5 else ""
+        raise InputError(
+            path,
+            f"holds class ids {shown}{more} that class_names.txt does not have "
+            f"(it names ids 0 to {len(names) - 1}; -1 is ignore)",
+        )
 
 
 def _read_class_names(path: Path) -> tuple[str, ...]:
@@ -170,15 +215,23 @@ def _read_class_names(path: Path) -> tuple[str, ...]:
 
 
 def label_usage(
-    input_dir: Path, *, max_image_pixels: int = DEFAULT_MAX_PIXELS
+    input_dir: Path,
+    *,
+    max_image_pixels: int = DEFAULT_MAX_PIXELS,
+    recursive: bool = False,
+    flatten_names: bool = False,
+    json_encoding: str | None = None,
 ) -> LabelUsage:
     """Count the labels used in a folder of labelme files (images not decoded)."""
     shapes: Counter[str] = Counter()
     files: Counter[str] = Counter()
     failed = []
-    for path in (item.source for item in find_inputs(input_dir)):
+    found = find_inputs(input_dir, recursive=recursive, flatten_names=flatten_names)
+    for path in (item.source for item in found):
         try:
-            annotation = read_annotation(path, max_image_pixels=max_image_pixels)
+            annotation = read_annotation(
+                path, max_image_pixels=max_image_pixels, json_encoding=json_encoding
+            )
         except SegConvertError as error:
             failed.append(str(error))
             continue

@@ -12,9 +12,11 @@ import click
 
 from .. import __version__
 from ..workers import keep_freed_memory
+from .colormap import colormap_command
 from .common import set_debug
 from .convert import labelme2voc_command
-from .insight import colormap_command, labels_command, stats_command
+from .labels import labels_command
+from .stats import stats_command
 from .validate import validate_command
 
 
