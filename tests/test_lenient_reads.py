@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import labelme
+import labelme.utils
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -20,11 +22,13 @@ from seg_convert.annotation import (
     READ_WARNINGS,
     WARNING_IMAGE_BESIDE,
     WARNING_LEGACY_ENCODING,
+    WARNING_MASK_CLIPPED,
     WARNING_NO_IMAGE_DATA_KEY,
     WARNING_NO_IMAGE_PATH_KEY,
     WARNING_NO_SHAPE_TYPE,
     WARNING_NOT_PLAIN_UTF8,
     check_encoding,
+    image_warnings,
     load_image,
     read_annotation,
 )
@@ -140,6 +144,36 @@ def test_warning_phrases_read_well_in_a_summary() -> None:
         assert phrase == phrase.strip() and "\n" not in phrase
         assert phrase[0].islower() or phrase[0] in "J", phrase  # "JSON ..." is a name
         assert not phrase.endswith(".")
+
+
+@pytest.mark.parametrize(
+    ("corner", "warnings"),
+    [
+        ((10, 10), ()),
+        ((54, 38), ()),  # its last row and column are the image's
+        ((60, 40), (WARNING_MASK_CLIPPED,)),
+        ((-3, 5), (WARNING_MASK_CLIPPED,)),
+    ],
+    ids=["inside", "touching-the-corner", "past-the-corner", "left-of-the-edge"],
+)
+def test_a_mask_reaching_outside_the_image_is_a_warning(
+    tmp_path: Path, corner: tuple[int, int], warnings: tuple[str, ...]
+) -> None:
+    x, y = corner
+    mask = b64(png_bytes(Image.new("L", (10, 10), 255)))
+    item = shape("cat", [[x, y], [x + 9, y + 9]], "mask", mask=mask)
+    path = write_folder(
+        tmp_path / "in", labelme_document(shapes=[item]), encoding="utf-8"
+    )
+    annotation = read_annotation(path, max_image_pixels=LIMIT)
+    assert image_warnings(annotation, (64, 48)) == warnings
+    # The oracle: labelme pastes the mask into its box, which must fit.
+    labelme_shape = dict(item, mask=np.ones((10, 10), bool))
+    if warnings:
+        with pytest.raises(ValueError):
+            labelme.utils.shapes_to_label((48, 64), [labelme_shape], {"cat": 1})
+    else:
+        labelme.utils.shapes_to_label((48, 64), [labelme_shape], {"cat": 1})
 
 
 # --- legacy encodings ------------------------------------------------------------

@@ -49,6 +49,7 @@ WARNING_NOT_PLAIN_UTF8 = (
     "JSON with a byte order mark or in UTF-16/32, which labelme does not read"
 )
 WARNING_LEGACY_ENCODING = "JSON read with --json-encoding, not as UTF-8"
+WARNING_MASK_CLIPPED = "mask shapes reaching outside the image, cut at its edge"
 READ_WARNINGS: tuple[str, ...] = (
     WARNING_IMAGE_BESIDE,
     WARNING_NO_SHAPE_TYPE,
@@ -56,6 +57,7 @@ READ_WARNINGS: tuple[str, ...] = (
     WARNING_NO_IMAGE_PATH_KEY,
     WARNING_NOT_PLAIN_UTF8,
     WARNING_LEGACY_ENCODING,
+    WARNING_MASK_CLIPPED,
 )
 
 # 256 MiB: labelme files with the image embedded are a few MB, rarely tens; a
@@ -124,6 +126,21 @@ class Annotation:
     image: bytes | Path
     declared_size: tuple[int | None, int | None]  # (imageWidth, imageHeight)
     warnings: tuple[str, ...] = ()
+
+
+def image_warnings(annotation: Annotation, size: tuple[int, int]) -> tuple[str, ...]:
+    """The warnings that need the image's (width, height): a mask shape whose
+    box reaches outside the image, which labelme cannot paste, is cut at the
+    image's edge (then drawn as labelme draws the rest)."""
+    width, height = size
+    for shape in annotation.shapes:
+        if shape.mask is None:
+            continue
+        (x1, y1), _ = ((int(x), int(y)) for x, y in shape.points)
+        mask_height, mask_width = shape.mask.shape
+        if x1 < 0 or y1 < 0 or x1 + mask_width > width or y1 + mask_height > height:
+            return (WARNING_MASK_CLIPPED,)
+    return ()
 
 
 def check_encoding(name: str) -> str:
