@@ -679,7 +679,8 @@ def test_refused_gbk_file(tmp_path: Path) -> None:
     with pytest.raises(AnnotationError) as caught:
         read(path)
     assert str(caught.value) == (
-        f"{path}: line {line} is not UTF-8 text; labelme writes UTF-8"
+        f"{path}: line {line} is not UTF-8 text (old labelme on Windows wrote the "
+        "system code page, e.g. GBK: try --json-encoding gbk)"
     )
 
 

@@ -24,6 +24,8 @@ CHANGES: list[tuple[str, Any, set[str]]] = [
     ("visualize", False, {VOC, COCO}),
     ("font", "/fonts/x.ttf", {VOC, COCO}),
     ("max_image_pixels", 10, {VOC, COCO}),
+    ("max_image_bytes", 10, {VOC, COCO}),
+    ("json_encoding", "gbk", {VOC, COCO}),
     ("segmentation", "rle", {COCO}),
     ("crop_covered", True, {COCO}),
     ("panoptic", True, {COCO}),

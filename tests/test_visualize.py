@@ -63,9 +63,3 @@ def test_legend_writes_chinese_names_with_a_cjk_font() -> None:
     assert not np.array_equal(
         _scene(("_background_", "行人"), font), _scene(("_background_", "人行"), font)
     )
-
-
-def test_choose_font_prefers_a_font_that_has_every_character() -> None:
-    font = choose_font(["cat"])
-    assert missing_characters(font, "cat") == set()
-    assert missing_characters(BUILTIN_FONT, "行") == {"行"}

@@ -58,7 +58,7 @@ def test_the_writer_writes_the_files_of_its_options(
     out = tmp_path / "out"
     for folder in writer.dataset_dirs():
         (out / folder).mkdir(parents=True)
-    sample = check_file(Input(source, "s"), writer=writer, max_image_pixels=1 << 20)
+    sample = check_file(Input(source, "s"), writer.options, instances=False)
     paths = writer.write_sample(out, sample).outputs
     assert [p.relative_to(out).parent.as_posix() for p in paths] == expected
     assert sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file()) == sorted(

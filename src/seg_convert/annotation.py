@@ -5,12 +5,17 @@ Files from every labelme version are accepted: 3.x files have no ``shape_type``
 or ``imageWidth``; keys we do not use are ignored. Everything a later step relies
 on is checked here, so a bad file fails with a message naming the shape before any
 output is written.
+
+What labelme itself would refuse but we read anyway is recorded in
+``Annotation.warnings``, one ``WARNING_*`` phrase per kind, so a user learns that
+the file needs a lenient reader (and another tool may fail on it).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import codecs
 import json
 import math
 import stat
@@ -25,13 +30,39 @@ from PIL import Image
 
 from .errors import AnnotationError, ImageError, one_line, undecodable_line
 from .images import (
+    DEFAULT_MAX_IMAGE_BYTES,
     apply_exif_orientation,
+    copyable_jpeg,
     decode_image,
-    is_copyable_jpeg,
     load_pixels,
     open_image,
+    read_image_file,
     to_rgb,
 )
+
+# Read leniencies, each a phrase that reads well after "3 files: " in a summary.
+WARNING_IMAGE_BESIDE = "image found beside the JSON instead of at imagePath"
+WARNING_NO_SHAPE_TYPE = "shapes without shape_type read as polygons (labelme 3.x)"
+WARNING_NO_IMAGE_DATA_KEY = "no imageData key, image read from imagePath (old labelme)"
+WARNING_NO_IMAGE_PATH_KEY = "no imagePath key, image read from imageData"
+WARNING_NOT_PLAIN_UTF8 = (
+    "JSON with a byte order mark or in UTF-16/32, which labelme does not read"
+)
+WARNING_LEGACY_ENCODING = "JSON read with --json-encoding, not as UTF-8"
+WARNING_MASK_CLIPPED = "mask shapes reaching outside the image, cut at its edge"
+READ_WARNINGS: tuple[str, ...] = (
+    WARNING_IMAGE_BESIDE,
+    WARNING_NO_SHAPE_TYPE,
+    WARNING_NO_IMAGE_DATA_KEY,
+    WARNING_NO_IMAGE_PATH_KEY,
+    WARNING_NOT_PLAIN_UTF8,
+    WARNING_LEGACY_ENCODING,
+    WARNING_MASK_CLIPPED,
+)
+
+# 256 MiB: labelme files with the image embedded are a few MB, rarely tens; a
+# larger one would take many times its size in memory as parsed JSON.
+MAX_JSON_BYTES = 1 << 28
 
 # How many points each shape type takes: (at least, at most or None).
 POINT_COUNTS: Mapping[str, tuple[int, int | None]] = {
@@ -86,17 +117,61 @@ class Annotation:
     """A labelme file: its shapes and where its image is.
 
     ``image`` is the decoded ``imageData`` bytes, or the path of the image file.
+    ``warnings`` holds a ``WARNING_*`` phrase for each way the file was read that
+    labelme would refuse (each at most once).
     """
 
     path: Path
     shapes: tuple[Shape, ...]
     image: bytes | Path
     declared_size: tuple[int | None, int | None]  # (imageWidth, imageHeight)
+    warnings: tuple[str, ...] = ()
 
 
-def read_annotation(path: Path, *, max_image_pixels: int) -> Annotation:
-    """Parse and check a labelme JSON file (masks decoded, the image not yet)."""
-    raw = _load_json(path)
+def image_warnings(annotation: Annotation, size: tuple[int, int]) -> tuple[str, ...]:
+    """The warnings that need the image's (width, height): a mask shape whose
+    box reaches outside the image, which labelme cannot paste, is cut at the
+    image's edge (then drawn as labelme draws the rest)."""
+    width, height = size
+    for shape in annotation.shapes:
+        if shape.mask is None:
+            continue
+        (x1, y1), _ = ((int(x), int(y)) for x, y in shape.points)
+        mask_height, mask_width = shape.mask.shape
+        if x1 < 0 or y1 < 0 or x1 + mask_width > width or y1 + mask_height > height:
+            return (WARNING_MASK_CLIPPED,)
+    return ()
+
+
+def check_encoding(name: str) -> str:
+    """The canonical name of the text codec ``name`` (for ``--json-encoding``).
+
+    Raises ValueError for a name Python does not know or a codec that does not
+    decode bytes to text (base64, rot13, ...).
+    """
+    try:
+        canonical = codecs.lookup(name).name
+        b"a".decode(canonical)  # bytes-to-bytes codecs (base64) refuse here
+    except UnicodeDecodeError:  # text, just not "a" alone (UTF-16)
+        pass
+    except LookupError:
+        raise ValueError(
+            f"{name!r} is not a text encoding Python knows (e.g. gbk, cp1252, "
+            "shift_jis)"
+        ) from None
+    return canonical
+
+
+def read_annotation(
+    path: Path, *, max_image_pixels: int, json_encoding: str | None = None
+) -> Annotation:
+    """Parse and check a labelme JSON file (masks decoded, the image not yet).
+
+    The file is read as UTF-8, as labelme writes it; only when that fails is it
+    decoded with ``json_encoding`` (old labelme on Windows wrote the system code
+    page, e.g. GBK), if given.
+    """
+    raw, warnings = _load_json(path, json_encoding)
     if "shapes" not in raw:
         raise AnnotationError(path, "no 'shapes': not a labelme file?")
     shapes_raw = raw["shapes"]
@@ -108,14 +183,20 @@ def read_annotation(path: Path, *, max_image_pixels: int) -> Annotation:
         _parse_shape(path, index, item, max_image_pixels)
         for index, item in enumerate(shapes_raw)
     )
+    if any(
+        isinstance(item, dict) and item.get("shape_type") is None for item in shapes_raw
+    ):
+        warnings.append(WARNING_NO_SHAPE_TYPE)
+    image = _image_source(path, raw, warnings)
     return Annotation(
         path=path,
         shapes=shapes,
-        image=_image_source(path, raw),
+        image=image,
         declared_size=(
             _declared_dimension(path, raw, "imageWidth"),
             _declared_dimension(path, raw, "imageHeight"),
         ),
+        warnings=tuple(warnings),
     )
 
 
@@ -135,7 +216,11 @@ class LoadedImage:
 
 
 def load_image(
-    annotation: Annotation, *, max_image_pixels: int, gray: bool = False
+    annotation: Annotation,
+    *,
+    max_image_pixels: int,
+    gray: bool = False,
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
 ) -> LoadedImage:
     """Decode the annotation's image as labelme sees it.
 
@@ -143,22 +228,34 @@ def load_image(
     labelme stores already upright. A size that disagrees with ``imageWidth`` /
     ``imageHeight`` means the annotation was drawn on another image: an error.
     A JPEG that can be copied as it is is not decoded at all, unless ``gray``
-    asks for its pixels (then decoded straight to gray, which is faster).
+    asks for its pixels (then decoded straight to gray, which is faster). An
+    image file of more than ``max_image_bytes`` is refused before it is read.
     """
     source, owner = annotation.image, annotation.path
     what = "imageData" if isinstance(source, bytes) else f"image {source}"
-    opened = open_image(source, max_pixels=max_image_pixels, owner=owner, what=what)
-    data = b""
+    opened = open_image(
+        source,
+        max_pixels=max_image_pixels,
+        max_bytes=max_image_bytes,
+        owner=owner,
+        what=what,
+    )
+    jpeg = None
     if opened.format == "JPEG":
-        data = source if isinstance(source, bytes) else _read_bytes(source, what, owner)
-    if is_copyable_jpeg(
-        opened, data, owner=owner, what=what
-    ):  # upright already: its size is final
+        data = (
+            source
+            if isinstance(source, bytes)
+            else read_image_file(
+                source, max_bytes=max_image_bytes, owner=owner, what=what
+            )
+        )
+        jpeg = copyable_jpeg(opened, data, owner=owner, what=what)
+    if jpeg is not None:  # upright already: its size is final
         _check_declared_size(annotation, opened.size, what)
         if gray:
             opened.draft("L", opened.size)
             load_pixels(opened, owner=owner, what=what)
-        return LoadedImage(size=opened.size, gray=opened if gray else None, jpeg=data)
+        return LoadedImage(size=opened.size, gray=opened if gray else None, jpeg=jpeg)
     image = load_pixels(opened, owner=owner, what=what)
     if not isinstance(source, bytes):
         image = apply_exif_orientation(image, owner=owner, what=what)
@@ -181,31 +278,13 @@ def _check_declared_size(
             )
 
 
-def _read_bytes(path: Path, what: str, owner: Path) -> bytes:
+def _load_json(
+    path: Path, json_encoding: str | None
+) -> tuple[dict[str, Any], list[str]]:
+    data = _read_json_bytes(path)
+    text, warnings = _decode_json(path, data, json_encoding)
     try:
-        return path.read_bytes()
-    except OSError as error:
-        raise ImageError(owner, f"cannot read {what}: {error.strerror}") from None
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    try:
-        if not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
-            # A pipe or a device would be read forever.
-            raise AnnotationError(path, "is a pipe or a device, not a JSON file")
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise AnnotationError(path, "is a directory, not a JSON file") from None
-    except OSError as error:
-        raise AnnotationError(path, f"cannot read: {error.strerror}") from None
-    try:
-        raw = json.loads(data)
-    except UnicodeDecodeError as error:
-        raise AnnotationError(
-            path,
-            f"line {undecodable_line(data, error)} is not UTF-8 text; "
-            "labelme writes UTF-8",
-        ) from None
+        raw = json.loads(text)
     except json.JSONDecodeError as error:
         raise AnnotationError(
             path,
@@ -221,7 +300,58 @@ def _load_json(path: Path) -> dict[str, Any]:
         raise AnnotationError(
             path, f"a labelme file is a JSON object, got {_json_type(raw)}"
         )
-    return raw
+    return raw, warnings
+
+
+def _read_json_bytes(path: Path) -> bytes:
+    try:
+        if not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            # A pipe or a device would be read forever.
+            raise AnnotationError(path, "is a pipe or a device, not a JSON file")
+        with path.open("rb") as stream:
+            # Read one byte past the limit: the size may change after stat.
+            data = stream.read(MAX_JSON_BYTES + 1)
+    except IsADirectoryError:
+        raise AnnotationError(path, "is a directory, not a JSON file") from None
+    except OSError as error:
+        raise AnnotationError(path, f"cannot read: {error.strerror}") from None
+    if len(data) > MAX_JSON_BYTES:
+        raise AnnotationError(
+            path,
+            f"is larger than {MAX_JSON_BYTES:,} bytes, too large for a labelme file "
+            "(embedded images make a few MB; keep the image beside the JSON and "
+            "set imageData to null)",
+        )
+    return data
+
+
+def _decode_json(
+    path: Path, data: bytes, json_encoding: str | None
+) -> tuple[str, list[str]]:
+    """The file's text: UTF-8 as labelme writes it, else ``json_encoding``."""
+    # As json.loads(bytes) does: a BOM or UTF-16/32 is recognised (labelme
+    # reads neither), and lone surrogates pass to be refused with the label.
+    detected = json.detect_encoding(data)
+    warnings = [] if detected == "utf-8" else [WARNING_NOT_PLAIN_UTF8]
+    try:
+        return data.decode(detected, "surrogatepass"), warnings
+    except UnicodeDecodeError as error:
+        line = undecodable_line(data, error)
+        if json_encoding is None or detected != "utf-8":
+            raise AnnotationError(
+                path,
+                f"line {line} is not UTF-8 text (old labelme on Windows wrote the "
+                "system code page, e.g. GBK: try --json-encoding gbk)",
+            ) from None
+    try:
+        text = data.decode(json_encoding)
+    except UnicodeDecodeError as error:
+        raise AnnotationError(
+            path,
+            f"line {undecodable_line(data, error)} is neither UTF-8 nor "
+            f"{json_encoding} text (check --json-encoding)",
+        ) from None
+    return text, [WARNING_LEGACY_ENCODING]
 
 
 def _parse_shape(path: Path, index: int, item: object, max_image_pixels: int) -> Shape:
@@ -340,7 +470,7 @@ def _parse_mask(
     return result
 
 
-def _image_source(path: Path, raw: dict[str, Any]) -> bytes | Path:
+def _image_source(path: Path, raw: dict[str, Any], warnings: list[str]) -> bytes | Path:
     image_data = raw.get("imageData")
     if image_data is not None:
         if not isinstance(image_data, str):
@@ -349,7 +479,11 @@ def _image_source(path: Path, raw: dict[str, Any]) -> bytes | Path:
                 f"'imageData' must be a base64 string or null, "
                 f"got {_json_type(image_data)}",
             )
+        if "imagePath" not in raw:
+            warnings.append(WARNING_NO_IMAGE_PATH_KEY)
         return _b64decode(path, "'imageData'", image_data)
+    if "imageData" not in raw:
+        warnings.append(WARNING_NO_IMAGE_DATA_KEY)
     image_path = raw.get("imagePath")
     if image_path is None:
         raise AnnotationError(path, "no image: no 'imageData' and no 'imagePath'")
@@ -366,6 +500,7 @@ def _image_source(path: Path, raw: dict[str, Any]) -> bytes | Path:
     beside = path.parent / PurePosixPath(relative).name
     try:
         if not candidate.exists() and beside.is_file():
+            warnings.append(WARNING_IMAGE_BESIDE)
             return beside
     except OSError:  # e.g. a name too long: opening the image says so
         pass

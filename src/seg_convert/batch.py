@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .discovery import find_inputs, stem_problem
-from .fonts import choose_font
+from .fonts import choose_font, undrawable_names_warning
 from .options import Options
 from .output_state import OutputState, prepare_folders, prepare_state_dir
 from .sample import FileResult, convert_file
@@ -37,6 +37,7 @@ class ConversionReport:
     options: Options
     inputs: int
     results: tuple[FileResult, ...]
+    warnings: tuple[str, ...] = ()  # about the whole run, said once
 
     @property
     def converted(self) -> int:
@@ -180,6 +181,11 @@ def convert_directory(
         ),
         complete=shard is None,
     )
+    font_warning = (
+        undrawable_names_warning(options.font, options.labels.names)
+        if options.visualize and options.font is not None
+        else None
+    )
     return ConversionReport(
         input_dir=input_dir,
         output_dir=output_dir,
@@ -187,6 +193,7 @@ def convert_directory(
         options=options,
         inputs=len(inputs),
         results=tuple(results),
+        warnings=() if font_warning is None else (font_warning,),
     )
 
 

@@ -10,7 +10,7 @@ Windows. ``--font`` names one directly.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -45,6 +45,9 @@ FONT_CANDIDATES: tuple[str, ...] = (
 BUILTIN_FONT = "Pillow's built-in font (Latin only)"
 _PROBE_SIZE = 24
 _NEVER_A_GLYPH = "\uffff"  # a Unicode noncharacter: every font draws its "missing" box
+_NOT_DRAWN = frozenset(" \t")  # blank in any font: nothing to check
+# Debian/Ubuntu package names; other systems name theirs alike.
+FONT_PACKAGES = ("fonts-noto-cjk", "fonts-wqy-microhei")
 
 
 def load_font(source: str, size: int) -> ImageFont.FreeTypeFont:
@@ -68,7 +71,7 @@ def choose_font(names: Iterable[str]) -> str:
 
     Returns a font file path or ``BUILTIN_FONT``.
     """
-    characters = frozenset("".join(names)) - frozenset(" \t")
+    characters = frozenset("".join(names)) - _NOT_DRAWN
     best, best_missing = BUILTIN_FONT, len(characters) + 1
     for source in (*FONT_CANDIDATES, BUILTIN_FONT):
         if source != BUILTIN_FONT and not Path(source).is_file():
@@ -89,6 +92,31 @@ def missing_characters(source: str, characters: Iterable[str]) -> set[str]:
         return set(characters)
     missing_box = _render(font, _NEVER_A_GLYPH)
     return {ch for ch in characters if _render(font, ch) == missing_box}
+
+
+def undrawable_names(font_source: str, names: Iterable[str]) -> tuple[str, ...]:
+    """The names, in order and each once, with a character ``font_source`` (a
+    font file or ``BUILTIN_FONT``) draws as its "missing glyph" box."""
+    unique = tuple(dict.fromkeys(names))
+    missing = missing_characters(font_source, frozenset("".join(unique)) - _NOT_DRAWN)
+    return tuple(name for name in unique if missing.intersection(name))
+
+
+def undrawable_names_warning(font_source: str, names: Sequence[str]) -> str | None:
+    """One line saying which names the legend cannot write and how to fix it,
+    or None when the font draws them all. Said once a run: every image's legend
+    would show the same boxes."""
+    undrawable = undrawable_names(font_source, names)
+    if not undrawable:
+        return None
+    font = "Pillow's built-in font" if font_source == BUILTIN_FONT else font_source
+    shown = ", ".join(repr(name) for name in undrawable)
+    packages = " or ".join(FONT_PACKAGES)
+    return (
+        f"the legend's font ({font}) cannot write {shown}: they show as boxes "
+        f"(give --font FILE with a font that has them, or install one, e.g. the "
+        f"package {packages})"
+    )
 
 
 @functools.lru_cache(maxsize=64)

@@ -3,7 +3,9 @@
 Images come from untrusted files, so decoding has our own pixel limit (checked on
 the header, before any pixel is decoded) instead of relying on Pillow's global
 ``MAX_IMAGE_PIXELS``, which other libraries in the same process change (labelme
-sets it to ``None`` on import).
+sets it to ``None`` on import). Image files are also limited in bytes, checked
+before they are read: a small image followed by a gigabyte of zeros is refused
+rather than read into memory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from .errors import ImageError
 # 2**28 pixels, e.g. 16384 x 16384: as large as a label array (1 GiB of int32)
 # should get on an ordinary machine. Raise it with --max-image-pixels.
 DEFAULT_MAX_PIXELS = 1 << 28
+# 256 MiB: more than a 2**28-pixel JPEG at high quality or PNG of a photo needs;
+# a file larger still is mostly something other than its image.
+DEFAULT_MAX_IMAGE_BYTES = 1 << 28
 
 _EXIF_ORIENTATION_TAG = 0x0112
 _TRANSPOSE_FOR_ORIENTATION = {
@@ -80,9 +85,15 @@ def _decoding(owner: Path, what: str) -> Iterator[None]:
 
 
 def open_image(
-    source: bytes | Path, *, max_pixels: int, owner: Path, what: str = "image"
+    source: bytes | Path,
+    *,
+    max_pixels: int,
+    owner: Path,
+    what: str = "image",
+    max_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
 ) -> Image.Image:
-    """Read an image's header, refusing more than ``max_pixels`` pixels.
+    """Read an image's header, refusing more than ``max_pixels`` pixels or a
+    file of more than ``max_bytes``.
 
     No pixel is decoded yet (see ``load_pixels``). Anything unreadable raises
     ImageError about ``owner``, the annotation file the image belongs to, with
@@ -90,10 +101,13 @@ def open_image(
     """
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     with _decoding(owner, what):
-        if isinstance(source, Path) and not stat.S_ISREG(source.stat().st_mode):
-            # A directory, or a pipe or device that would be read forever.
-            kind = "a directory" if source.is_dir() else "a pipe or a device"
-            raise ImageError(owner, f"{what} is {kind}, not an image")
+        if isinstance(source, Path):
+            status = source.stat()
+            if not stat.S_ISREG(status.st_mode):
+                # A directory, or a pipe or device that would be read forever.
+                kind = "a directory" if source.is_dir() else "a pipe or a device"
+                raise ImageError(owner, f"{what} is {kind}, not an image")
+            _check_bytes(status.st_size, max_bytes, owner=owner, what=what)
         with _pillow_limit_disabled():
             image = Image.open(stream)
         width, height = image.size
@@ -144,23 +158,45 @@ def _orientation(image: Image.Image, *, owner: Path, what: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def is_copyable_jpeg(
-    image: Image.Image, data: bytes, *, owner: Path, what: str = "image"
-) -> bool:
-    """Whether the file's bytes ``data`` can serve as the dataset's JPEG unchanged.
+def read_image_file(path: Path, *, max_bytes: int, owner: Path, what: str) -> bytes:
+    """The bytes of an image file, refused (not read) past ``max_bytes``."""
+    with _decoding(owner, what), path.open("rb") as stream:
+        data = stream.read(max_bytes + 1)  # the file may have grown since stat
+    _check_bytes(len(data), max_bytes, owner=owner, what=what)
+    return data
 
-    That is a whole baseline JPEG (it ends with the end-of-image marker), already
-    RGB and upright (no EXIF rotation), so copying loses nothing that re-encoding
-    would keep and gains no generation loss.
+
+def _check_bytes(size: int, max_bytes: int, *, owner: Path, what: str) -> None:
+    if size > max_bytes:
+        raise ImageError(
+            owner,
+            f"{what} is {size:,} bytes or more, over the limit of {max_bytes:,} "
+            "(raise it with --max-image-bytes if the image is genuine)",
+        )
+
+
+def copyable_jpeg(
+    image: Image.Image, data: bytes, *, owner: Path, what: str = "image"
+) -> bytes | None:
+    """The bytes of the file ``data`` to copy as the dataset's JPEG, or None when
+    it must be re-encoded.
+
+    Copied is a whole baseline JPEG, already RGB and upright (no EXIF
+    rotation), so copying loses nothing that re-encoding would keep and gains
+    no generation loss. It ends with the end-of-image marker; zero bytes after
+    it (padding some tools add) are not part of the image and are left out.
+    Anything else after it is unknown data, so the image is re-encoded.
     """
-    return (
-        data.rstrip(b"\0").endswith(_JPEG_END)
+    image_bytes = data.rstrip(b"\0")
+    copyable = (
+        image_bytes.endswith(_JPEG_END)
         and image.format == "JPEG"
         and image.mode == "RGB"
         and not image.info.get("progressive")
         and not image.info.get("progression")
         and _orientation(image, owner=owner, what=what) in (None, 1)
     )
+    return image_bytes if copyable else None
 
 
 def to_rgb(image: Image.Image, *, owner: Path) -> Image.Image:

@@ -3,6 +3,10 @@
 The table follows labelme's ``labels.txt`` convention: line 1 is ``__ignore__``
 (id -1, pixels a loss should skip), line 2 ``_background_`` (id 0), and every
 following line a class whose id is its position after that.
+
+A class name becomes a line of ``class_names.txt`` and the first field of a
+``labelmap.txt`` line (``name:r,g,b:parts:actions``), so names that would break
+those files are refused (see ``class_name_problem``).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from .errors import LabelsError, undecodable_line
+from .errors import LabelsError, breaks_lines, is_undecodable, undecodable_line
 
 IGNORE_NAME = "__ignore__"
 BACKGROUND_NAME = "_background_"
@@ -21,6 +25,43 @@ IGNORE_ID = -1
 # ids 0..254 are all a table can have.
 MAX_CLASSES = 255
 _FIXED_FIRST_NAMES = ((IGNORE_NAME, "the ignore id -1"), (BACKGROUND_NAME, "id 0"))
+# labelmap.txt's field separator; Datumaro splits each line at every one of them
+# and has no escape, so a name cannot hold it.
+LABELMAP_SEPARATOR = ":"
+LABELMAP_COMMENT = "#"
+# labelmap.txt names id 0 and void (255) as Datumaro's VOC support does; a class
+# of the same name would be declared twice there.
+LABELMAP_BACKGROUND = "background"
+LABELMAP_VOID = "ignored"
+
+
+def class_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a class name, or None when it can.
+
+    A line break or other control character would add lines to
+    ``class_names.txt`` and shift every later id. In ``labelmap.txt``, which
+    Datumaro and CVAT read, a ``:`` splits the name into fields (``a:1,2,3::``
+    gives class ``a`` a color of its own choosing), a leading ``#`` or spaces
+    at either end are lost, as Datumaro strips each line and skips comment
+    lines, and ``background`` and ``ignored`` are taken by id 0 and void.
+    """
+    if any(breaks_lines(ch) for ch in name):
+        return "has a line break or another control character"
+    if any(is_undecodable(ch) for ch in name):
+        return "has bytes that are not UTF-8 text"
+    if LABELMAP_SEPARATOR in name:
+        return (
+            f"has {LABELMAP_SEPARATOR!r}, which separates the fields of "
+            "labelmap.txt (Datumaro and CVAT have no escape for it)"
+        )
+    if name.startswith(LABELMAP_COMMENT):
+        return "starts with '#', which makes its labelmap.txt line a comment"
+    if name != name.strip():
+        return "has spaces at the start or end, which labels files do not keep"
+    if name in (LABELMAP_BACKGROUND, LABELMAP_VOID):
+        meaning = BACKGROUND_NAME if name == LABELMAP_BACKGROUND else "void (255)"
+        return f"is what labelmap.txt calls {meaning}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,6 +111,13 @@ def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
     for number, name in enumerate(names, start=1):
         if not name:
             raise LabelsError(at(number), f"{unit} {number} is an empty class name")
+        problem = class_name_problem(name)
+        if problem is not None:
+            raise LabelsError(
+                at(number),
+                f"{unit} {number}: class name {name!r} {problem}; rename the class "
+                "(in the annotations too)",
+            )
         if name in first_seen:
             raise LabelsError(
                 at(number),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .discovery import Shard
-from .images import DEFAULT_MAX_PIXELS
+from .images import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from .labels import LabelTable
 
 VOC = "voc"
@@ -55,6 +55,8 @@ class Options:
     visualize: bool = field(default=True, metadata=_sample())
     font: str | None = field(default=None, metadata=_sample())
     max_image_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata=_sample())
+    max_image_bytes: int = field(default=DEFAULT_MAX_IMAGE_BYTES, metadata=_sample())
+    json_encoding: str | None = field(default=None, metadata=_sample())
     segmentation: SegmentationMode = field(default="auto", metadata=_sample(COCO))
     crop_covered: bool = field(default=False, metadata=_sample(COCO))
     panoptic: bool = field(default=False, metadata=_sample(COCO))

@@ -4,6 +4,7 @@ Schema (version 1)::
 
     {"report_version": 1, "seg_convert_version": "0.1.0",
      "options": {...the options of the run...},
+     "warnings": ["...about the whole run, e.g. the legend's font..."],
      "files": [{"source": "in/a.json", "stem": "a", "status": "converted",
                 "error": null, "warnings": [], "outputs": ["out/JPEGImages/a.jpg", ...],
                 "shapes": 7, "instances": 5, "seconds": 0.031}, ...],
@@ -57,6 +58,7 @@ def report_document(
             "output_dir": str(report.output_dir),
             **report.options.describe(report.format),
         },
+        "warnings": list(report.warnings),
         "files": files,
         "totals": {
             "inputs": report.inputs,

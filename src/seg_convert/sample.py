@@ -15,10 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .annotation import Annotation, LoadedImage, load_image, read_annotation
+from .annotation import (
+    Annotation,
+    LoadedImage,
+    image_warnings,
+    load_image,
+    read_annotation,
+)
 from .discovery import Input, stem_problem
 from .errors import AnnotationError, SegConvertError
 from .fingerprints import Fingerprint, file_print
+from .options import Options
 from .rasterize import Rasterized, class_ids, rasterize
 
 if TYPE_CHECKING:
@@ -40,6 +47,7 @@ class CheckedSample:
     image: LoadedImage
     arrays: Rasterized
     fingerprint: Fingerprint | None
+    warnings: tuple[str, ...]  # what was read leniently
 
     @property
     def image_file(self) -> Path | None:
@@ -88,29 +96,35 @@ class FileResult:
 
 
 def check_file(
-    item: Input,
-    *,
-    writer: DatasetWriter,
-    max_image_pixels: int,
-    gray: bool = False,
+    item: Input, options: Options, *, instances: bool, gray: bool = False
 ) -> CheckedSample:
-    """Read, check and rasterize one labelme file as ``writer`` needs it;
-    ``gray`` also decodes the image in gray (for visualizations)."""
+    """Read, check and rasterize one labelme file as ``options`` say (with
+    ``instances`` ids if asked); ``gray`` also decodes the image in gray (for
+    visualizations)."""
     source = item.source
     problem = stem_problem(item.stem)
     if problem is not None:
         raise AnnotationError(source, problem)
     json_print = file_print(source)
-    annotation = read_annotation(source, max_image_pixels=max_image_pixels)
-    ids = class_ids(annotation.shapes, writer.options.labels, owner=source)
+    annotation = read_annotation(
+        source,
+        max_image_pixels=options.max_image_pixels,
+        json_encoding=options.json_encoding,
+    )
+    ids = class_ids(annotation.shapes, options.labels, owner=source)
     image_file = None if isinstance(annotation.image, bytes) else annotation.image
     image_print = None if image_file is None else file_print(image_file)
-    loaded = load_image(annotation, max_image_pixels=max_image_pixels, gray=gray)
+    loaded = load_image(
+        annotation,
+        max_image_pixels=options.max_image_pixels,
+        max_image_bytes=options.max_image_bytes,
+        gray=gray,
+    )
     width, height = loaded.size
     arrays = rasterize(
-        annotation.shapes, ids, height=height, width=width, instances=writer.instances
+        annotation.shapes, ids, height=height, width=width, instances=instances
     )
-    sample = CheckedSample(
+    return CheckedSample(
         stem=item.stem,
         source=source,
         annotation=annotation,
@@ -118,9 +132,8 @@ def check_file(
         image=loaded,
         arrays=arrays,
         fingerprint=None if json_print is None else (json_print, image_print),
+        warnings=annotation.warnings + image_warnings(annotation, loaded.size),
     )
-    writer.check(sample)
-    return sample
 
 
 def convert_file(
@@ -149,10 +162,11 @@ def _convert(item: Input, writer: DatasetWriter, output_dir: Path | None) -> Fil
     writing = output_dir is not None
     sample = check_file(
         item,
-        writer=writer,
-        max_image_pixels=writer.options.max_image_pixels,
+        writer.options,
+        instances=writer.instances,
         gray=writing and writer.options.visualize,
     )
+    writer.check(sample)
     written = (
         WrittenSample(outputs=())
         if output_dir is None
@@ -162,7 +176,7 @@ def _convert(item: Input, writer: DatasetWriter, output_dir: Path | None) -> Fil
         source=item.source,
         stem=item.stem,
         outputs=written.outputs,
-        warnings=written.warnings,
+        warnings=sample.warnings + written.warnings,
         image=sample.image_file,
         fingerprint=sample.fingerprint,
         shapes=len(sample.annotation.shapes),

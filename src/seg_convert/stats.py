@@ -14,14 +14,17 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
-from .annotation import load_image, read_annotation
+from .annotation import read_annotation
+from .colormap import VOID_INDEX
 from .discovery import find_inputs
-from .errors import InputError, SegConvertError
+from .errors import InputError, SegConvertError, one_line
 from .images import DEFAULT_MAX_PIXELS
-from .labels import BACKGROUND_NAME, IGNORE_NAME, LabelTable
-from .rasterize import class_ids, rasterize
-from .voc import CLASS_NAMES_FILE, LAYOUTS
+from .labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable
+from .options import Options
+from .sample import check_file
+from .voc import CLASS_NAMES_FILE, LAYOUTS, Layout
 
 _NOT_CLASSES = frozenset({IGNORE_NAME, BACKGROUND_NAME})
 
@@ -48,7 +51,7 @@ class DatasetStats:
         return self.pixels_per_class[IGNORE_NAME] / total if total else 0.0
 
     def add_label_array(
-        self, classes: npt.NDArray[np.int32], names: tuple[str, ...]
+        self, classes: npt.NDArray[np.signedinteger[Any]], names: tuple[str, ...]
     ) -> None:
         """Count an (H, W) class array whose id ``i`` is ``names[i]`` (-1: ignore)."""
         counts = np.bincount(classes.ravel() + 1, minlength=len(names) + 1).tolist()
@@ -91,74 +94,123 @@ class LabelUsage:
         """A labels table for these labels: the two fixed lines, then sorted."""
         return [IGNORE_NAME, BACKGROUND_NAME, *sorted(set(self.shapes) - _NOT_CLASSES)]
 
+    def table(self) -> LabelTable:
+        """The class table of ``labels_file_names``."""
+        return LabelTable(tuple(self.labels_file_names()[1:]))
+
 
 def is_converted(folder: Path) -> bool:
     """Whether ``folder`` is a converter output (it has ``class_names.txt``)."""
     return (folder / CLASS_NAMES_FILE).is_file()
 
 
-def annotation_stats(
-    input_dir: Path,
-    *,
-    labels: LabelTable | None = None,
-    max_image_pixels: int = DEFAULT_MAX_PIXELS,
-) -> DatasetStats:
-    """Stats of a folder of labelme files, rasterized as the converter does.
-
-    Without ``labels`` every label counts; with them, a file with a label not in
-    the table is counted as failed, as the converter would fail it.
-    """
+def annotation_stats(input_dir: Path, options: Options) -> DatasetStats:
+    """Stats of a folder of labelme files, found, read and rasterized exactly as
+    the converter does with these ``options`` (the converter's own per-file
+    check): a file the converter would fail counts as failed."""
     stats = DatasetStats(source="labelme")
-    for path in (item.source for item in find_inputs(input_dir)):
+    found = find_inputs(
+        input_dir, recursive=options.recursive, flatten_names=options.flatten_names
+    )
+    for item in found:
         try:
-            annotation = read_annotation(path, max_image_pixels=max_image_pixels)
-            table = labels or LabelTable(
-                (
-                    BACKGROUND_NAME,
-                    *sorted({s.label for s in annotation.shapes} - _NOT_CLASSES),
-                )
-            )
-            ids = class_ids(annotation.shapes, table, owner=path)
-            loaded = load_image(annotation, max_image_pixels=max_image_pixels)
+            sample = check_file(item, options, instances=False)
         except SegConvertError as error:
             stats.failed.append(str(error))
             continue
-        width, height = loaded.size
-        arrays = rasterize(annotation.shapes, ids, height=height, width=width)
+        shapes = sample.annotation.shapes
         stats.images += 1
-        stats.shapes_per_type.update(s.shape_type for s in annotation.shapes)
-        stats.instances += arrays.object_count
-        stats.add_label_array(arrays.classes, table.names)
+        stats.shapes_per_type.update(shape.shape_type for shape in shapes)
+        stats.instances += sample.arrays.object_count
+        stats.add_label_array(sample.arrays.classes, options.labels.names)
     return stats
 
 
 def converted_stats(output_dir: Path) -> DatasetStats:
-    """Stats of a converted dataset, from its .npy label arrays (either layout)."""
+    """Stats of a converted dataset, from its .npy label arrays (either layout),
+    or from its palette PNGs when it was written with --no-npy.
+
+    An array that is not one of class ids, or holds an id ``class_names.txt``
+    does not name, counts as a failed file: its pixels would be miscounted.
+    """
     table = _read_class_names(output_dir / CLASS_NAMES_FILE)
-    layout = next(
-        (
-            layout
-            for layout in LAYOUTS.values()
-            if any((output_dir / layout.class_npy).glob("*.npy"))
-        ),
-        None,
+    found = _label_files(output_dir)
+    if found is None:
+        raise InputError(
+            output_dir, "has class_names.txt but no label arrays (*.npy or *.png)"
+        )
+    layout, suffix = found
+    class_dir, object_dir = (
+        (layout.class_npy, layout.object_npy)
+        if suffix == ".npy"
+        else (layout.class_png, layout.object_png)
     )
-    if layout is None:
-        raise InputError(output_dir, "has class_names.txt but no label arrays (*.npy)")
     stats = DatasetStats(source="converted")
-    for path in sorted((output_dir / layout.class_npy).glob("*.npy")):
+    for path in sorted((output_dir / class_dir).glob(f"*{suffix}")):
+        objects = output_dir / object_dir / path.name
         try:
-            classes = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            stats.failed.append(f"{path}: cannot read: {error}")
+            classes = _load_label_array(path)
+            _check_class_ids(path, classes, table)
+            instances = _load_label_array(objects) if objects.is_file() else None
+        except SegConvertError as error:
+            stats.failed.append(str(error))
             continue
         stats.images += 1
         stats.add_label_array(classes, table)
-        objects = output_dir / layout.object_npy / path.name
-        if objects.is_file():
-            instances = np.load(objects, allow_pickle=False)
+        if instances is not None:
             stats.instances += len(np.unique(instances[instances > 0]))
     return stats
+
+
+def _label_files(output_dir: Path) -> tuple[Layout, str] | None:
+    """Which layout's label files a dataset has: the .npy arrays if it has
+    them, else the palette PNGs."""
+    for suffix in (".npy", ".png"):
+        for layout in LAYOUTS.values():
+            folder = layout.class_npy if suffix == ".npy" else layout.class_png
+            if any((output_dir / folder).glob(f"*{suffix}")):
+                return layout, suffix
+    return None
+
+
+def _load_label_array(path: Path) -> npt.NDArray[np.int64]:
+    """An (H, W) integer array, as the converter writes its label arrays (in a
+    palette PNG, 255 is void: the ignore id)."""
+    try:
+        if path.suffix == ".png":
+            with Image.open(path) as image:
+                if image.mode != "P":
+                    raise ValueError(f"a {image.mode} image, not a palette PNG")
+                indices = np.asarray(image).astype(np.int64)
+            return np.where(indices == VOID_INDEX, IGNORE_ID, indices)
+        array = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        raise InputError(path, f"cannot read: {one_line(str(error))}") from None
+    if (
+        not isinstance(array, np.ndarray)
+        or array.dtype.kind not in "iu"
+        or array.ndim != 2
+    ):
+        raise InputError(
+            path,
+            f"not a label array: {array.ndim}-D {array.dtype} (the converter writes "
+            "2-D integer ids)",
+        )
+    return array.astype(np.int64, copy=False)
+
+
+def _check_class_ids(
+    path: Path, classes: npt.NDArray[np.int64], names: tuple[str, ...]
+) -> None:
+    unknown = np.unique(classes[(classes < IGNORE_ID) | (classes >= len(names))])
+    if unknown.size:
+        shown = ", ".join(str(v) for v in unknown[:5].tolist())
+        more = f" and {unknown.size - 5} more" if unknown.size > 5 else ""
+        raise InputError(
+            path,
+            f"holds class ids {shown}{more} that class_names.txt does not have "
+            f"(it names ids 0 to {len(names) - 1}; -1 is ignore)",
+        )
 
 
 def _read_class_names(path: Path) -> tuple[str, ...]:
@@ -170,15 +222,23 @@ def _read_class_names(path: Path) -> tuple[str, ...]:
 
 
 def label_usage(
-    input_dir: Path, *, max_image_pixels: int = DEFAULT_MAX_PIXELS
+    input_dir: Path,
+    *,
+    max_image_pixels: int = DEFAULT_MAX_PIXELS,
+    recursive: bool = False,
+    flatten_names: bool = False,
+    json_encoding: str | None = None,
 ) -> LabelUsage:
     """Count the labels used in a folder of labelme files (images not decoded)."""
     shapes: Counter[str] = Counter()
     files: Counter[str] = Counter()
     failed = []
-    for path in (item.source for item in find_inputs(input_dir)):
+    found = find_inputs(input_dir, recursive=recursive, flatten_names=flatten_names)
+    for path in (item.source for item in found):
         try:
-            annotation = read_annotation(path, max_image_pixels=max_image_pixels)
+            annotation = read_annotation(
+                path, max_image_pixels=max_image_pixels, json_encoding=json_encoding
+            )
         except SegConvertError as error:
             failed.append(str(error))
             continue

@@ -30,8 +30,14 @@ from .dataset_files import (
     write_file_if_changed,
     write_files,
 )
-from .errors import AnnotationError
-from .labels import BACKGROUND_NAME, LabelTable
+from .errors import AnnotationError, LabelsError
+from .labels import (
+    BACKGROUND_NAME,
+    LABELMAP_BACKGROUND,
+    LABELMAP_VOID,
+    LabelTable,
+    class_name_problem,
+)
 from .options import VOC, Options
 from .rasterize import Rasterized
 from .sample import CheckedSample, WrittenSample
@@ -91,14 +97,22 @@ def dataset_dirs(
 
 def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
     """Write ``class_names.txt`` (one name a line, from ``_background_`` on) and
-    ``labelmap.txt``, the label map Datumaro and CVAT read with VOC data."""
+    ``labelmap.txt``, the label map Datumaro and CVAT read with VOC data.
+
+    A table made in Python rather than by ``parse_labels`` may hold a name that
+    would break these files: refused here, before anything is written.
+    """
+    for name in labels.names:
+        problem = class_name_problem(name)
+        if problem is not None:
+            raise LabelsError(None, f"class name {name!r} {problem}; rename the class")
     class_names = "".join(f"{name}\n" for name in labels.names)
     # Datumaro's own VOC names: "background" for id 0 and "ignored" for void, which
     # it must find declared to read the PNGs that contain it.
     entries = [
-        ("background" if name == BACKGROUND_NAME else name, index)
+        (LABELMAP_BACKGROUND if name == BACKGROUND_NAME else name, index)
         for index, name in enumerate(labels.names)
-    ] + [("ignored", VOID_INDEX)]
+    ] + [(LABELMAP_VOID, VOID_INDEX)]
     colors = voc_colormap().tolist()
     labelmap = "# label:color_rgb:parts:actions\n" + "".join(
         "{}:{},{},{}::\n".format(name, *colors[index]) for name, index in entries

@@ -12,10 +12,12 @@ import click
 
 from .. import __version__
 from ..workers import keep_freed_memory
+from .colormap import colormap_command
 from .common import set_debug
-from .insight import colormap_command, labels_command, stats_command
 from .labelme2coco import labelme2coco_command
 from .labelme2voc import labelme2voc_command
+from .labels import labels_command
+from .stats import stats_command
 from .validate import validate_command
 
 

@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 import click
 
 from .. import __version__
+from ..annotation import check_encoding
 from ..batch import ConversionReport, OnResult, OnStart
 from ..discovery import parse_shard
 from ..errors import SegConvertError
 from ..fonts import check_font
-from ..images import DEFAULT_MAX_PIXELS
+from ..images import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from ..labels import load_labels
 from ..options import Options
 from ..report import report_document, write_report
@@ -59,19 +60,59 @@ SHARD = LibraryParam("K/N", parse_shard)
 
 INPUT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
-max_image_pixels_option = click.option(
-    "--max-image-pixels",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_PIXELS,
-    show_default=True,
-    help="Refuse images with more pixels than this (a guard against "
-    "decompression bombs).",
-)
+# --json-encoding ENC: any Python text codec, tried after UTF-8.
+JSON_ENCODING = LibraryParam("ENC", check_encoding)
+
+
+def reading_options(function: F) -> F:
+    """The options that say which labelme files are read and how: shared by
+    every command that reads them, so each sees the files the converter sees."""
+    options = [
+        click.option(
+            "-r",
+            "--recursive",
+            is_flag=True,
+            help="Also take the labelme files in INPUT_DIR's subfolders.",
+        ),
+        click.option(
+            "--flatten-names",
+            is_flag=True,
+            help="Name outputs by the path below INPUT_DIR, folders joined by __ "
+            "(a/b/1.json -> a__b__1), so equal file names in different folders "
+            "do not collide.",
+        ),
+        click.option(
+            "--json-encoding",
+            type=JSON_ENCODING,
+            default=None,
+            help="Read labelme files that are not UTF-8 with this codec (e.g. "
+            "gbk, as old labelme on Chinese Windows wrote them); UTF-8 is still "
+            "tried first.",
+        ),
+        click.option(
+            "--max-image-pixels",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_PIXELS,
+            show_default=True,
+            help="Refuse images with more pixels than this (a guard against "
+            "decompression bombs).",
+        ),
+        click.option(
+            "--max-image-bytes",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_IMAGE_BYTES,
+            show_default=True,
+            help="Refuse image files larger than this many bytes.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
 
 
 def input_options(function: F) -> F:
-    """The options that say which files are read and how: shared by the
-    converter and the checker, so both see the same files the same way."""
+    """The options of the commands that convert or check a folder: the labels,
+    the workers, and how files are read."""
     options = [
         click.option(
             "--labels",
@@ -89,24 +130,29 @@ def input_options(function: F) -> F:
             help="Worker processes; 1 works in this process. The result is the "
             "same for any number.",
         ),
-        click.option(
-            "-r",
-            "--recursive",
-            is_flag=True,
-            help="Also take the labelme files in INPUT_DIR's subfolders.",
-        ),
-        click.option(
-            "--flatten-names",
-            is_flag=True,
-            help="Name outputs by the path below INPUT_DIR, folders joined by __ "
-            "(a/b/1.json -> a__b__1), so equal file names in different folders "
-            "do not collide.",
-        ),
-        max_image_pixels_option,
+        reading_options,
     ]
     for option in reversed(options):
         function = option(function)
     return function
+
+
+def check_output_file(
+    ctx: click.Context, param: click.Parameter, value: Path | None
+) -> Path | None:
+    """A click callback: the folder of an output file must exist, so that the
+    command fails before printing anything rather than after."""
+    if value is None:
+        return value
+    folder = value.parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise click.BadParameter(
+            f"{value}: the folder {folder} {problem} (create it first)", ctx, param
+        )
+    if value.is_dir():
+        raise click.BadParameter(f"{value} is a folder, not a file", ctx, param)
+    return value
 
 
 # --instances: labelme2voc writes instance ids, and validate checks for them.
@@ -191,14 +237,21 @@ def output_options(function: F) -> F:
     return function
 
 
-def make_options(params: dict[str, Any]) -> Options:
-    """The run's options from a command's parameters (those named as fields)."""
+def make_options(params: dict[str, Any], **more: Any) -> Options:
+    """The run's options from a command's parameters (those named as fields)
+    and ``more``."""
     names = {item.name for item in dataclasses.fields(Options)}
     given = {name: value for name, value in params.items() if name in names}
     try:
-        return Options(**given, debug=debug_mode())
+        return Options(**given, **more, debug=debug_mode())
     except ValueError as error:
         raise click.UsageError(str(error)) from None
+
+
+def reading_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of ``reading_options`` that ``stats.label_usage`` takes."""
+    names = ("recursive", "flatten_names", "json_encoding", "max_image_pixels")
+    return {name: params[name] for name in names}
 
 
 Convert = Callable[[OnStart, OnResult], ConversionReport]
@@ -223,6 +276,8 @@ def run_conversion(convert: Convert, *, report_path: Path | None, quiet: bool) -
             write_report(report_path, document)
     if not quiet:
         click.echo(_summary(report), err=True)
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
         echo_warnings(report.results)
     if report.failed:
         raise SystemExit(1)

@@ -1,0 +1,91 @@
+"""``seg-convert colormap``: which color is which class, and a legend chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+
+from ..colormap import VOID_INDEX
+from ..fonts import choose_font
+from ..labels import LabelTable
+from ..legend import DEFAULT_COUNT, color_table, draw_legend
+from .common import FONT, LABELS, check_output_file, reporting_errors
+
+
+@click.command("colormap")
+@click.option(
+    "--labels",
+    type=LABELS,
+    default=None,
+    help="Name the ids with this labels file (or comma-separated names).",
+)
+@click.option(
+    "--n",
+    "count",
+    type=click.IntRange(1, VOID_INDEX),
+    default=DEFAULT_COUNT,
+    show_default=True,
+    help="How many ids to show without --labels.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    callback=check_output_file,
+    default=None,
+    help="Also draw the legend chart into this PNG file.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "csv"]),
+    default="text",
+    show_default=True,
+    help="How to print the table.",
+)
+@click.option("--font", type=FONT, default=None, help="Font file for the chart.")
+def colormap_command(
+    labels: LabelTable | None,
+    count: int,
+    output: Path | None,
+    output_format: str,
+    font: str | None,
+) -> None:
+    """Print which color each class id gets, and draw a legend chart.
+
+    The table lists id, palette index, name and RGB; the ignore id -1 is stored
+    as index 255 (void) and comes last.
+    """
+    with reporting_errors():
+        entries = color_table(labels, count=count)
+        if output_format == "json":
+            rows = [
+                {"id": e.class_id, "index": e.index, "name": e.name, "rgb": list(e.rgb)}
+                for e in entries
+            ]
+            click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        elif output_format == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(["id", "index", "name", "r", "g", "b"])
+            writer.writerows([e.class_id, e.index, e.name, *e.rgb] for e in entries)
+            click.echo(buffer.getvalue(), nl=False)
+        else:
+            click.echo(f"{'id':>4} {'index':>5}  {'r':>3} {'g':>3} {'b':>3}  name")
+            for e in entries:
+                r, g, b = e.rgb
+                click.echo(
+                    f"{e.class_id:>4} {e.index:>5}  {r:>3} {g:>3} {b:>3}  {e.name}"
+                )
+        if output is not None:
+            names = [e.name for e in entries]
+            chart = draw_legend(entries, font_source=font or choose_font(names))
+            try:
+                chart.save(output, format="PNG")
+            except OSError as error:
+                message = f"{output}: cannot write: {error.strerror}"
+                raise click.UsageError(message) from None
