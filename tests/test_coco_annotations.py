@@ -20,13 +20,14 @@ from seg_convert.coco_annotations import (
     CIRCLE_TOLERANCE,
     MIN_CIRCLE_VERTICES,
     annotation_fields,
+    categories,
     circle_vertex_count,
     covered_annotation_fields,
     shape_polygon,
 )
 from seg_convert.instance_masks import Instance, instance_masks
 from seg_convert.labels import read_labels_file
-from seg_convert.options import SegmentationMode
+from seg_convert.options import SEGMENTATION_MODES, SegmentationMode
 from seg_convert.rasterize import class_ids, rasterize
 from tests.coco_checks import boundary_zone, check_loader_rules, load_coco
 from tests.conftest import SHARED_EXAMPLES, requires_shared
@@ -34,7 +35,7 @@ from tests.test_instance_masks import labelme_instances
 from tests.test_rasterize import TABLE, scenes
 
 Scene = tuple[int, int, list[Shape]]
-CATEGORIES = [{"id": i, "name": n} for i, n in enumerate(TABLE.names) if i > 0]
+CATEGORIES = categories(TABLE.names)
 
 
 def objects(shapes: list[Shape], height: int, width: int) -> list[Instance]:
@@ -156,7 +157,7 @@ def self_evaluation(data: dict[str, Any], iou_type: str) -> float:
     return float(evaluation.stats[0])
 
 
-@pytest.mark.parametrize("mode", ["auto", "rle"])
+@pytest.mark.parametrize("mode", SEGMENTATION_MODES)
 @pytest.mark.parametrize("iou_type", ["segm", "bbox"])
 def test_ground_truth_scores_ap_1_against_itself(mode: str, iou_type: str) -> None:
     scenes_ = [(48, 36, [shape]) for shape in EVERY_TYPE]
@@ -267,6 +268,14 @@ def test_empty_objects_give_none() -> None:
     assert covered_annotation_fields(shown, instances=drawn.instances) is not None
 
 
+def test_categories_are_the_classes_after_background() -> None:
+    assert CATEGORIES == [
+        {"id": 1, "name": "a", "supercategory": "a"},
+        {"id": 2, "name": "b", "supercategory": "b"},
+        {"id": 3, "name": "c", "supercategory": "c"},
+    ]
+
+
 def test_rectangle_polygon_is_normalized() -> None:
     shape = Shape("a", "rectangle", ((40, 30), (5.5, 4)))
     assert shape_polygon(shape) == [5.5, 4.0, 40.0, 4.0, 40.0, 30.0, 5.5, 30.0]
@@ -286,7 +295,7 @@ def test_circle_polygon_stays_within_tolerance(radius: float) -> None:
 
 
 @requires_shared
-@pytest.mark.parametrize("mode", ["auto", "rle"])
+@pytest.mark.parametrize("mode", SEGMENTATION_MODES)
 def test_labelme_example_areas_and_boxes_equal_labelmes(mode: SegmentationMode) -> None:
     """labelme's own instance_segmentation example and the COCO file its
     labelme2coco wrote (ids from 0 there; our class ids are the same)."""

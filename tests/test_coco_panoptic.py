@@ -22,6 +22,7 @@ from seg_convert.coco_panoptic import (
     rgb_to_segment_ids,
     segment_ids_to_rgb,
 )
+from seg_convert.instance_masks import instance_masks
 from seg_convert.labels import BACKGROUND_NAME
 from seg_convert.rasterize import Rasterized, class_ids, rasterize
 from tests.test_rasterize import TABLE, scenes
@@ -36,11 +37,13 @@ def drawn(scene: Scene) -> Rasterized:
     return rasterize(shapes, ids, height=height, width=width)
 
 
-def classes_of(result: Rasterized) -> dict[int, int]:
-    return {
-        number: TABLE.ids[label]
-        for number, label in enumerate(result.instance_labels, start=1)
-    }
+def classes_of(scene: Scene) -> dict[int, int]:
+    """Instance id -> class id, as the writer has it: from instance_masks, so
+    without ``__ignore__`` and ``_background_`` objects."""
+    width, height, shapes = scene
+    ids = class_ids(shapes, TABLE, owner=Path("x.json"))
+    found = instance_masks(shapes, ids, height=height, width=width)
+    return {instance.number: instance.class_id for instance in found}
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -48,7 +51,7 @@ def classes_of(result: Rasterized) -> dict[int, int]:
 def test_segments_follow_the_rules(scene: Scene) -> None:
     result = drawn(scene)
     assert result.instances is not None
-    instance_classes = classes_of(result)
+    instance_classes = classes_of(scene)
     segments, info = panoptic_segments(
         classes=result.classes,
         instances=result.instances,
@@ -94,7 +97,7 @@ def test_stuff_of_several_objects_is_one_segment() -> None:
     segments, info = panoptic_segments(
         classes=result.classes,
         instances=result.instances,
-        instance_classes=classes_of(result),
+        instance_classes=classes_of((10, 10, shapes)),
         stuff_ids=STUFF,
     )
     assert [(s["id"], s["category_id"], s["area"]) for s in info] == [

@@ -61,40 +61,40 @@ def panoptic_segments(
     """The (H, W) int32 segment ids of one image and its ``segments_info``.
 
     ``classes`` and ``instances`` are the (H, W) int32 arrays of ``rasterize``
-    (ignore pixels are -1 and 0); ``instance_classes`` maps each instance id to
-    its class id; ``stuff_ids`` are the class ids that are stuff. Segments are
-    listed by id, each with ``id``, ``category_id``, ``area``, ``bbox``
-    ([x, y, w, h], whole pixels) and ``iscrowd`` 0.
+    (ignore pixels are -1 and 0); ``instance_classes`` maps instance ids to class
+    ids (those of ``instance_masks`` are enough: an id it lacks is void, like the
+    ``_background_`` and ``__ignore__`` objects it leaves out); ``stuff_ids`` are
+    the class ids that are stuff. Segments are listed by id, each with ``id``,
+    ``category_id``, ``area``, ``bbox`` ([x, y, w, h], whole pixels) and
+    ``iscrowd`` 0.
     """
     stuff_segment: dict[int, int] = {}
     for number, class_id in sorted(instance_classes.items()):
         if class_id in stuff_ids:
             stuff_segment.setdefault(class_id, number)
-    lookup = np.zeros(max(instance_classes, default=0) + 1, dtype=np.int32)
+    largest = max(int(instances.max(initial=0)), max(instance_classes, default=0))
+    lookup = np.zeros(largest + 1, dtype=np.int32)
     for number, class_id in instance_classes.items():
         lookup[number] = stuff_segment.get(class_id, number)
     segments = lookup[instances]
     segments[classes <= 0] = 0  # background and ignore are void
-    present = np.unique(segments)
-    present = present[present != 0]
+    # Fortran order, so that each segment's mask is in the order pycocotools
+    # encodes, one mask at a time.
+    column_major = np.asfortranarray(segments)
     info: list[dict[str, object]] = []
-    if present.size:
-        stacked = np.asfortranarray(
-            (segments[:, :, np.newaxis] == present).astype(np.uint8)
+    # Ids are instance ids, small: counting is much faster than np.unique.
+    present = np.flatnonzero(np.bincount(segments.ravel()))
+    for segment_id in present[present != 0].tolist():
+        rle = pycocotools.mask.encode((column_major == segment_id).view(np.uint8))
+        info.append(
+            {
+                "id": segment_id,
+                "category_id": instance_classes[segment_id],
+                "area": int(pycocotools.mask.area(rle)),
+                "bbox": [int(value) for value in pycocotools.mask.toBbox(rle)],
+                "iscrowd": 0,
+            }
         )
-        rles = pycocotools.mask.encode(stacked)
-        areas = pycocotools.mask.area(rles)
-        boxes = pycocotools.mask.toBbox(rles)
-        for segment_id, area, box in zip(present, areas, boxes, strict=True):
-            info.append(
-                {
-                    "id": int(segment_id),
-                    "category_id": instance_classes[int(segment_id)],
-                    "area": int(area),
-                    "bbox": [int(value) for value in box],
-                    "iscrowd": 0,
-                }
-            )
     return segments, info
 
 
@@ -102,8 +102,9 @@ def segment_ids_to_rgb(segments: npt.NDArray[np.int32]) -> npt.NDArray[np.uint8]
     """(H, W) segment ids as the (H, W, 3) uint8 colors of a panoptic PNG."""
     if segments.size and (segments.min() < 0 or segments.max() > MAX_SEGMENT_ID):
         raise ValueError(f"segment ids must be 0..{MAX_SEGMENT_ID}")
-    shifts = np.array([0, 8, 16], dtype=np.int32)
-    return ((segments[:, :, np.newaxis] >> shifts) & 0xFF).astype(np.uint8)
+    # The low three bytes of each little-endian id are R, G and B.
+    as_bytes = segments.astype("<i4", copy=False).view(np.uint8)
+    return np.ascontiguousarray(as_bytes.reshape(*segments.shape, 4)[:, :, :3])
 
 
 def rgb_to_segment_ids(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.int32]:
