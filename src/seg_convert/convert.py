@@ -16,7 +16,7 @@ from pathlib import Path
 from .atomic import TEMPORARY_SUFFIX
 from .discovery import Shard, find_inputs, stem_problem
 from .errors import OutputError
-from .file_conversion import FileResult, FileSettings, convert_file
+from .file_conversion import FileResult, FileSettings, convert_file, worker_died
 from .fonts import choose_font
 from .images import DEFAULT_MAX_PIXELS
 from .labels import LabelTable
@@ -158,6 +158,7 @@ def labelme2voc(
         functools.partial(convert_file, output_dir=output_dir, settings=settings),
         [item for item in inputs if item not in unchanged],
         jobs=jobs,
+        on_death=worker_died,
     )
     results = []
     for item in inputs:

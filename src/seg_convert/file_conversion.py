@@ -83,6 +83,13 @@ def convert_file(
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
+def worker_died(item: Input, why: str) -> FileResult:
+    """The result of a file whose worker process died converting it."""
+    return FileResult(
+        source=item.source, stem=item.stem, error=SegConvertError(item.source, why)
+    )
+
+
 def _convert(
     item: Input, output_dir: Path | None, settings: FileSettings
 ) -> FileResult:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .discovery import find_inputs
-from .file_conversion import FileResult, FileSettings, convert_file
+from .file_conversion import FileResult, FileSettings, convert_file, worker_died
 from .images import DEFAULT_MAX_PIXELS
 from .labels import LabelTable
 from .voc import LAYOUTS
@@ -67,7 +67,7 @@ def validate(
         on_start(len(inputs))
     check = functools.partial(convert_file, output_dir=None, settings=settings)
     results = []
-    for result in run_files(check, inputs, jobs=jobs):
+    for result in run_files(check, inputs, jobs=jobs, on_death=worker_died):
         results.append(result)
         if on_result is not None:
             on_result(result)
