@@ -13,8 +13,10 @@ every pending file with it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
+import functools
 import multiprocessing
 import os
 import platform
@@ -166,6 +168,11 @@ def run_files(
 
     done: dict[int, R | _Raised] = {}
     following = 0  # the next item to hand out
+    # A generator left unclosed (its consumer raised) is closed only when it is
+    # collected, maybe after multiprocessing's own exit handler, which would
+    # wait forever for workers that ignore its SIGTERM; this one comes first.
+    stop = functools.partial(_stop, workers)
+    atexit.register(stop)
     try:
         for _ in range(min(jobs, len(inputs))):
             start()
@@ -182,6 +189,7 @@ def run_files(
                 raise result.error
             yield result
     finally:
+        atexit.unregister(stop)
         _stop(workers)
 
 
@@ -238,3 +246,4 @@ def _stop(workers: list[_Worker]) -> None:
     for worker in workers:
         worker.process.join()
         worker.connection.close()
+    workers.clear()
