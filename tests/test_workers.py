@@ -157,6 +157,16 @@ def test_an_exception_in_work_is_raised_at_its_turn(jobs: int) -> None:
     assert not multiprocessing.active_children()
 
 
+def _unpicklable(item: Input) -> object:
+    return lambda: item
+
+
+def test_a_result_that_cannot_be_sent_back_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match="cannot send the result back"):
+        list(run_files(_unpicklable, _inputs(3), jobs=2, on_death=_died))
+    assert not multiprocessing.active_children()
+
+
 def test_closing_early_ends_every_worker() -> None:
     """Fail-fast: the consumer stops after two results."""
     results = run_files(_stem, _inputs(50), jobs=3, on_death=_died)

@@ -114,8 +114,11 @@ def _serve(connection: Connection, work: Callable[[Input], Any]) -> None:
             reply = (index, False, error)
         try:
             connection.send(reply)
-        except Exception as error:  # e.g. a result that cannot be pickled
-            connection.send((index, False, RuntimeError(repr(error))))
+        except OSError:  # the runner is gone
+            return
+        except Exception as error:  # a result that cannot be pickled
+            problem = RuntimeError(f"cannot send the result back: {error!r}")
+            connection.send((index, False, problem))
 
 
 @dataclass(frozen=True)
