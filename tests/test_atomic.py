@@ -25,7 +25,6 @@ def interrupting_open(
 ) -> None:
     """Make every write in seg_convert.atomic go half-way, let a reader look at
     ``target`` then, and either stop there (``stop``) or finish."""
-    real_open = open
 
     class HalfWay(io.FileIO):
         def write(self, data: Any) -> int:
@@ -38,12 +37,7 @@ def interrupting_open(
                 raise Interrupted
             return half + super().write(data[half:])
 
-    def fake_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if mode == "wb":
-            return HalfWay(file, "w")
-        return real_open(file, mode, *args, **kwargs)
-
-    monkeypatch.setattr(atomic, "open", fake_open, raising=False)
+    monkeypatch.setattr(atomic, "_create", lambda path: HalfWay(path, "w"))
 
 
 @pytest.mark.parametrize(
@@ -82,3 +76,16 @@ def test_an_interrupted_write_leaves_the_old_file_or_none(
     if exists:
         assert target.read_bytes() == OLD
     assert [p.name for p in tmp_path.iterdir()] == (["f.bin"] if exists else [])
+
+
+def test_a_planted_link_at_the_temporary_name_is_not_written_through(
+    tmp_path: Path,
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(OLD)
+    target = tmp_path / "out" / "f.bin"
+    target.parent.mkdir()
+    atomic.temporary_name(target).symlink_to(victim)
+    write_atomically(target, b"new")
+    assert victim.read_bytes() == OLD
+    assert target.read_bytes() == b"new"

@@ -32,6 +32,7 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
+from seg_convert import atomic
 from seg_convert.cli import cli
 
 from .conftest import REPO, b64, gradient_image, png_bytes, shape
@@ -1094,18 +1095,17 @@ def test_full_disk_fails_the_file_and_leaves_nothing_of_it(
     labels = write_labels(tmp_path)
     write_good(in_dir)
     source = in_dir / bad(in_dir)
-    real_open = builtins.open
+    real_create = atomic._create
     failed: list[str] = []
 
-    def open_on_a_full_disk(file: Any, mode: str = "r", *args: Any, **kw: Any) -> Any:
-        stream = real_open(file, mode, *args, **kw)
-        name = Path(file).name if isinstance(file, str | os.PathLike) else ""
-        if "w" in mode and name.startswith(f".{BAD}.npy."):
-            failed.append(name)
+    def create_on_a_full_disk(path: Path) -> Any:
+        stream = real_create(path)
+        if path.name.startswith(f".{BAD}.npy."):
+            failed.append(path.name)
             return FullDisk(stream)
         return stream
 
-    monkeypatch.setattr(builtins, "open", open_on_a_full_disk)
+    monkeypatch.setattr(atomic, "_create", create_on_a_full_disk)
     outside = snapshot(tmp_path, skip=out)
     result = convert_with_report(in_dir, out, labels, report)
     monkeypatch.undo()

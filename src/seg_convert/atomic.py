@@ -3,12 +3,25 @@
 The data goes to a temporary name in the same directory, then is renamed over the
 target: a rename within one file system is atomic, so a reader, or a run killed
 at any moment, sees the old file, the new file or no file.
+
+A temporary name says which run wrote it, ``.NAME.HOST-PID.tmp`` (HOST a short
+digest of the host name, so the name's length is fixed and it parses whatever
+the host is called), so that a run sweeping up after killed runs removes only
+the files of runs that are gone, never those another live run is writing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import os
+import re
+import socket
+import stat
+import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -17,11 +30,76 @@ import numpy.typing as npt
 Content = bytes | npt.NDArray[np.generic]
 
 TEMPORARY_SUFFIX = ".tmp"
+# .NAME.HOST-PID.tmp, as temporary_name makes it.
+_TEMPORARY = re.compile(r"\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)\.tmp", re.DOTALL)
+
+
+@functools.cache
+def host_tag() -> str:
+    """This host, as temporary names hold it."""
+    name = socket.gethostname().encode("utf-8", "surrogateescape")
+    return hashlib.sha256(name).hexdigest()[:8]
 
 
 def temporary_name(path: Path) -> Path:
     """Where ``path`` is written before it is renamed into place."""
-    return path.with_name(f".{path.name}.{os.getpid()}{TEMPORARY_SUFFIX}")
+    tag = f"{host_tag()}-{os.getpid()}"
+    return path.with_name(f".{path.name}.{tag}{TEMPORARY_SUFFIX}")
+
+
+def sweep_temporary_files(root: Path, *, all_runs: bool) -> None:
+    """Remove the temporary files that runs which are gone left under ``root``.
+
+    A file is gone with its run when the run was on this host and its process
+    no longer exists; files of runs on other hosts (a shared network folder)
+    and of live runs are kept, unless ``all_runs``: then every temporary file
+    goes, for a caller that knows nothing else writes here (it holds the
+    output's exclusive lock). A reused process id keeps a dead run's file until
+    such a sweep. Links are neither followed nor removed, so nothing outside
+    ``root`` is touched.
+    """
+    for path in _temporary_files(root):
+        if all_runs or _left_by_a_dead_run(path.name):
+            with contextlib.suppress(FileNotFoundError):  # swept by another
+                path.unlink()
+
+
+def _temporary_files(folder: Path) -> list[Path]:
+    """The regular files named like temporary ones in ``folder`` and the
+    folders below it, without following links."""
+    found = []
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for entry in entries:
+        with contextlib.suppress(FileNotFoundError):
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISDIR(mode):
+                found += _temporary_files(Path(entry.path))
+            elif (
+                stat.S_ISREG(mode)
+                and entry.name.startswith(".")
+                and entry.name.endswith(TEMPORARY_SUFFIX)
+            ):
+                found.append(Path(entry.path))
+    return found
+
+
+def _left_by_a_dead_run(name: str) -> bool:
+    """Whether the run that named a temporary file ``name`` is known to be gone."""
+    match = _TEMPORARY.fullmatch(name)
+    if match is None or match["host"] != host_tag():
+        return False  # an older seg-convert's, or another host's: no way to tell
+    if sys.platform == "win32":
+        return False  # os.kill(pid, 0) would end the process there
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):  # another user's; not a pid
+        return False
+    return False
 
 
 def write_atomically(path: Path, data: Content) -> None:
@@ -31,7 +109,7 @@ def write_atomically(path: Path, data: Content) -> None:
     """
     temporary = temporary_name(path)
     try:
-        with open(temporary, "wb") as stream:
+        with _create(temporary) as stream:
             if isinstance(data, np.ndarray):
                 np.save(stream, data, allow_pickle=False)
             else:
@@ -40,6 +118,14 @@ def write_atomically(path: Path, data: Content) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _create(path: Path) -> BinaryIO:
+    """A new file at ``path`` for writing, never through a link: a stale file
+    of that name (a killed run's, or a planted link) is removed first."""
+    path.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    return os.fdopen(os.open(path, flags, 0o666), "wb")
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:

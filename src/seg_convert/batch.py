@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .discovery import find_inputs, stem_problem
+from .atomic import sweep_temporary_files
+from .discovery import Input, find_inputs, stem_problem
 from .fonts import choose_font, undrawable_names_warning
+from .locking import acquire_output_lock
 from .options import Options
-from .output_state import OutputState, prepare_folders, prepare_state_dir
+from .output_state import OutputState, Plan, prepare_folders, prepare_state_dir
 from .sample import FileResult, convert_file
 from .splits import make_splits
 from .voc import VocWriter
@@ -54,6 +56,7 @@ class ConversionReport:
 
 OnStart = Callable[[int], None]
 OnResult = Callable[[FileResult], None]
+OnWait = Callable[[str], None]
 
 
 def labelme2voc(
@@ -63,6 +66,7 @@ def labelme2voc(
     *,
     on_start: OnStart | None = None,
     on_result: OnResult | None = None,
+    on_wait: OnWait | None = None,
     report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a VOC-style dataset in
@@ -73,8 +77,10 @@ def labelme2voc(
     skipped unless ``options.force``, outputs of deleted inputs are removed, and
     a change of the options that shape samples redoes everything. ``on_start``
     gets the number of input files before work starts, ``on_result`` each file's
-    result, in input order; ``report_path``, where the caller will write its
-    report, is never taken as an input. Raises SegConvertError only for problems
+    result, in input order; ``on_wait`` a line to show when another run holds
+    the output directory and this one waits for it (see ``seg_convert.locking``);
+    ``report_path``, where the caller will write its report, is never taken as
+    an input. Raises SegConvertError only for problems
     with the whole job (inputs, output directory); per-file problems are in the
     report.
     """
@@ -84,6 +90,7 @@ def labelme2voc(
         writer=VocWriter(_with_font(options)),
         on_start=on_start,
         on_result=on_result,
+        on_wait=on_wait,
         report_path=report_path,
     )
 
@@ -95,6 +102,7 @@ def labelme2coco(
     *,
     on_start: OnStart | None = None,
     on_result: OnResult | None = None,
+    on_wait: OnWait | None = None,
     report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a COCO dataset in
@@ -107,6 +115,7 @@ def labelme2coco(
         writer=CocoWriter(_with_font(options)),
         on_start=on_start,
         on_result=on_result,
+        on_wait=on_wait,
         report_path=report_path,
     )
 
@@ -118,6 +127,7 @@ def convert_directory(
     writer: DatasetWriter,
     on_start: OnStart | None = None,
     on_result: OnResult | None = None,
+    on_wait: OnWait | None = None,
     report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert ``input_dir`` into ``output_dir`` with ``writer`` (whose options
@@ -134,22 +144,72 @@ def convert_directory(
     shard = options.shard
     if shard is not None:
         inputs = [item for item in inputs if shard.holds(item.stem)]
-    prepare_state_dir(output_dir)
-    state = OutputState.open(
-        output_dir,
-        key=options.sample_key(writer.format),
-        shard=shard,
-        force=options.force,
+    key = options.sample_key(writer.format)
+    state_dir = prepare_state_dir(output_dir)
+    with acquire_output_lock(state_dir, shard=shard, options_key=key, on_wait=on_wait):
+        # Holding the directory alone, a run may sweep every temporary file;
+        # a shard only those of runs that are gone.
+        sweep_temporary_files(output_dir, all_runs=shard is None)
+        state = OutputState.open(output_dir, key=key, shard=shard, force=options.force)
+        state.save()  # the directory is ours from now on, even if this run is killed
+        prepare_folders(output_dir, writer.dataset_dirs())
+        results = _convert_planned(
+            inputs,
+            state.plan(inputs, input_dir=input_dir),
+            state,
+            writer=writer,
+            input_dir=input_dir,
+            output_dir=output_dir,
+            on_start=on_start,
+            on_result=on_result,
+        )
+        state.save()
+        # A shard cannot know which files other shards fail, so every shard lists
+        # all inputs: the same lists from each, and from one unsharded run that
+        # succeeds.
+        listed = list(state.entries) if shard is None else all_stems
+        writer.write_dataset(
+            output_dir,
+            splits=make_splits(
+                listed, val_fraction=options.val_fraction, seed=options.split_seed
+            ),
+            complete=shard is None,
+        )
+    font_warning = (
+        undrawable_names_warning(options.font, options.labels.names)
+        if options.visualize and options.font is not None
+        else None
     )
-    state.save()  # the directory is ours from now on, even if this run is killed
-    prepare_folders(output_dir, writer.dataset_dirs())
-    plan = state.plan(inputs, input_dir=input_dir)
+    return ConversionReport(
+        input_dir=input_dir,
+        output_dir=output_dir,
+        format=writer.format,
+        options=options,
+        inputs=len(inputs),
+        results=tuple(results),
+        warnings=() if font_warning is None else (font_warning,),
+    )
+
+
+def _convert_planned(
+    inputs: Sequence[Input],
+    plan: Plan,
+    state: OutputState,
+    *,
+    writer: DatasetWriter,
+    input_dir: Path,
+    output_dir: Path,
+    on_start: OnStart | None,
+    on_result: OnResult | None,
+) -> list[FileResult]:
+    """Convert what ``plan`` says, recording each result as it comes, in input
+    order; stop at the first failure with fail-fast."""
     if on_start is not None:
         on_start(len(inputs))
     todo = run_files(
         functools.partial(convert_file, writer=writer, output_dir=output_dir),
         plan.todo,
-        jobs=options.jobs,
+        jobs=writer.options.jobs,
         on_death=FileResult.failure,
     )
     results = []
@@ -167,34 +227,10 @@ def convert_directory(
         results.append(result)
         if on_result is not None:
             on_result(result)
-        if options.fail_fast and not result.ok:
+        if writer.options.fail_fast and not result.ok:
             break
     todo.close()  # stops the workers when fail-fast ended the loop early
-    state.save()
-    # A shard cannot know which files other shards fail, so every shard lists all
-    # inputs: the same lists from each, and from one unsharded run that succeeds.
-    listed = list(state.entries) if shard is None else all_stems
-    writer.write_dataset(
-        output_dir,
-        splits=make_splits(
-            listed, val_fraction=options.val_fraction, seed=options.split_seed
-        ),
-        complete=shard is None,
-    )
-    font_warning = (
-        undrawable_names_warning(options.font, options.labels.names)
-        if options.visualize and options.font is not None
-        else None
-    )
-    return ConversionReport(
-        input_dir=input_dir,
-        output_dir=output_dir,
-        format=writer.format,
-        options=options,
-        inputs=len(inputs),
-        results=tuple(results),
-        warnings=() if font_warning is None else (font_warning,),
-    )
+    return results
 
 
 def _with_font(options: Options) -> Options:

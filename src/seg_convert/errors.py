@@ -85,6 +85,13 @@ class OutputError(SegConvertError):
     """The output directory cannot be used or written."""
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived (a CI timeout, ``kill``): the run stops as Ctrl-C stops
+    it. A BaseException, like KeyboardInterrupt, so that the handlers that catch
+    a file's errors let it through and the ones that remove half-written files
+    run."""
+
+
 def undecodable_line(data: bytes, error: UnicodeDecodeError) -> int:
     """The 1-based line of ``data`` where decoding failed, for messages."""
     return data[: error.start].count(b"\n") + 1

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from types import FrameType
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from .. import __version__
 from ..annotation import check_encoding
-from ..batch import ConversionReport, OnResult, OnStart
+from ..batch import ConversionReport, OnResult, OnStart, OnWait
 from ..discovery import parse_shard
-from ..errors import SegConvertError
+from ..errors import SegConvertError, Terminated
 from ..fonts import check_font
 from ..images import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from ..labels import load_labels
@@ -30,6 +33,7 @@ from ..workers import default_jobs
 F = TypeVar("F", bound=Callable[..., Any])
 
 INTERRUPTED_EXIT = 130  # as a shell reports a command stopped by Ctrl-C
+TERMINATED_EXIT = 128 + signal.SIGTERM  # 143, as a shell reports a SIGTERM
 _DEBUG = "seg_convert.debug"
 
 
@@ -254,7 +258,7 @@ def reading_params(params: dict[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in names}
 
 
-Convert = Callable[[OnStart, OnResult], ConversionReport]
+Convert = Callable[[OnStart, OnResult, OnWait], ConversionReport]
 
 
 def run_conversion(convert: Convert, *, report_path: Path | None, quiet: bool) -> None:
@@ -268,7 +272,7 @@ def run_conversion(convert: Convert, *, report_path: Path | None, quiet: bool) -
     started = time.perf_counter()
     with reporting_errors():
         with progress:
-            report = convert(progress.start, progress.result)
+            report = convert(progress.start, progress.result, progress.wait)
         if report_path is not None:
             document = report_document(
                 report, version=__version__, seconds=time.perf_counter() - started
@@ -319,28 +323,54 @@ def debug_mode() -> bool:
 def reporting_errors() -> Iterator[None]:
     """Turn what goes wrong into one line and an exit code, never a traceback
     (but for a bug under --debug): a problem of the whole job is a usage error
-    (2), Ctrl-C ends the run cleanly (130), a bug is reported (1)."""
+    (2), Ctrl-C (130) and SIGTERM (143) end the run cleanly, a bug is reported
+    (1)."""
+    with _terminating():
+        try:
+            yield
+        except click.ClickException:
+            raise
+        except SegConvertError as error:
+            raise click.UsageError(str(error)) from None
+        except KeyboardInterrupt:
+            _stopped("interrupted", INTERRUPTED_EXIT)
+        except Terminated:
+            _stopped("terminated", TERMINATED_EXIT)
+        except Exception as error:
+            if debug_mode():
+                raise
+            click.echo(
+                f"seg-convert: unexpected error, please report it: "
+                f"{type(error).__name__}: {error} (seg-convert --debug COMMAND ... "
+                "shows where)",
+                err=True,
+            )
+            raise SystemExit(1) from None
+
+
+def _stopped(how: str, code: int) -> NoReturn:
+    click.echo(f"seg-convert: {how}; run the same command again to finish", err=True)
+    raise SystemExit(code) from None
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _terminating() -> Iterator[None]:
+    """SIGTERM raises Terminated meanwhile, so that it unwinds the run as Ctrl-C
+    does (Python's default is to die at once, leaving temporary files). Only
+    the main thread can set handlers; elsewhere SIGTERM keeps its default."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
-    except click.ClickException:
-        raise
-    except SegConvertError as error:
-        raise click.UsageError(str(error)) from None
-    except KeyboardInterrupt:
-        click.echo(
-            "seg-convert: interrupted; run the same command again to finish", err=True
-        )
-        raise SystemExit(INTERRUPTED_EXIT) from None
-    except Exception as error:
-        if debug_mode():
-            raise
-        click.echo(
-            f"seg-convert: unexpected error, please report it: "
-            f"{type(error).__name__}: {error} (seg-convert --debug COMMAND ... shows "
-            "where)",
-            err=True,
-        )
-        raise SystemExit(1) from None
+    finally:
+        # None: set outside Python, which cannot be put back; the default is.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class Progress:
@@ -361,6 +391,10 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.render_finish()
+
+    def wait(self, message: str) -> None:
+        """Another run holds the output directory: say why nothing happens."""
+        click.echo(f"seg-convert: {message}", err=True)
 
     def start(self, total: int) -> None:
         if self._show_bar:

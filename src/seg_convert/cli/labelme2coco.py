@@ -76,12 +76,13 @@ def labelme2coco_command(
     """
     options = make_options(params)
     run_conversion(
-        lambda on_start, on_result: labelme2coco(
+        lambda on_start, on_result, on_wait: labelme2coco(
             input_dir,
             output_dir,
             options,
             on_start=on_start,
             on_result=on_result,
+            on_wait=on_wait,
             report_path=report_path,
         ),
         report_path=report_path,

@@ -61,12 +61,13 @@ def labelme2voc_command(
     """
     options = make_options(params)
     run_conversion(
-        lambda on_start, on_result: labelme2voc(
+        lambda on_start, on_result, on_wait: labelme2voc(
             input_dir,
             output_dir,
             options,
             on_start=on_start,
             on_result=on_result,
+            on_wait=on_wait,
             report_path=report_path,
         ),
         report_path=report_path,

@@ -1,0 +1,90 @@
+"""What several test modules share: a real seg-convert run in a subprocess,
+signalled while it works, and comparing its output with a clean run's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from seg_convert.cli import cli
+
+from .conftest import WriteAnnotation, gradient_image, shape
+
+SHAPES = [
+    shape("cat", [[2, 2], [40, 5], [20, 30]], group_id=1),
+    shape("dog", [[30, 20], [40, 30]], "circle"),
+]
+
+
+def convert(
+    source: Path, out: Path, labels: Path, *args: str, report: Path | None = None
+) -> Result:
+    extra = ["--report", str(report)] if report else []
+    return CliRunner().invoke(
+        cli,
+        ["labelme2voc", str(source), str(out), "--labels", str(labels), *args, *extra],
+    )
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def journal_lines(out: Path) -> int:
+    try:
+        return len((out / ".seg-convert" / "journal.jsonl").read_bytes().splitlines())
+    except FileNotFoundError:
+        return 0
+
+
+def signal_a_run(
+    write_annotation: WriteAnnotation,
+    tmp_path: Path,
+    labels_file: Path,
+    jobs: str,
+    *,
+    after: int,
+    send: Callable[[subprocess.Popen[str]], None],
+) -> tuple[subprocess.Popen[str], str]:
+    """Start a real run of 30 files with ``--jobs jobs --instances`` in its own
+    process group, ``send`` it a signal once ``after`` samples are recorded, and
+    return it ended, with its stderr, which is at its end only once the workers
+    have ended too: none is left behind."""
+    image = gradient_image(640, 480)
+    for i in range(30):
+        write_annotation(f"s{i:02d}", SHAPES, image=image)
+    command = [sys.executable, "-m", "seg_convert", "labelme2voc"]
+    command += [str(tmp_path / "in"), str(tmp_path / "out"), "--labels"]
+    command += [str(labels_file), "--jobs", jobs, "--instances"]
+    process = subprocess.Popen(
+        command, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    out = tmp_path / "out"
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        manifest = out / ".seg-convert" / "manifest.json"
+        if manifest.exists() and journal_lines(out) >= after:
+            send(process)
+            break
+        time.sleep(0.002)
+    _, stderr = process.communicate(timeout=30)
+    return process, stderr
+
+
+def finish_and_compare(tmp_path: Path, labels_file: Path, jobs: str) -> None:
+    """The next run finishes the job: output identical to a clean run's."""
+    source, out = tmp_path / "in", tmp_path / "out"
+    result = convert(source, out, labels_file, "--jobs", jobs, "--instances")
+    assert result.exit_code == 0, result.output
+    clean = tmp_path / "clean"
+    assert convert(source, clean, labels_file, "--instances").exit_code == 0
+    assert tree(out) == tree(clean)
