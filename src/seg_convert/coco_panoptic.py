@@ -61,8 +61,10 @@ def panoptic_segments(
     """The (H, W) int32 segment ids of one image and its ``segments_info``.
 
     ``classes`` and ``instances`` are the (H, W) int32 arrays of ``rasterize``
-    (ignore pixels are -1 and 0); ``instance_classes`` maps each instance id to
-    its class id; ``stuff_ids`` are the class ids that are stuff. Segments are
+    (ignore pixels are -1 and 0); ``instance_classes`` maps each object's
+    instance id to its class id (the ids of ``__ignore__`` and ``_background_``
+    shapes, which ``instances`` holds too, may be left out: their pixels are
+    void); ``stuff_ids`` are the class ids that are stuff. Segments are
     listed by id, each with ``id``, ``category_id``, ``area``, ``bbox``
     ([x, y, w, h], whole pixels) and ``iscrowd`` 0.
     """
@@ -70,7 +72,8 @@ def panoptic_segments(
     for number, class_id in sorted(instance_classes.items()):
         if class_id in stuff_ids:
             stuff_segment.setdefault(class_id, number)
-    lookup = np.zeros(max(instance_classes, default=0) + 1, dtype=np.int32)
+    largest = max(int(instances.max(initial=0)), max(instance_classes, default=0))
+    lookup = np.zeros(largest + 1, dtype=np.int32)
     for number, class_id in instance_classes.items():
         lookup[number] = stuff_segment.get(class_id, number)
     segments = lookup[instances]
