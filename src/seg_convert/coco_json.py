@@ -4,7 +4,9 @@ A COCO file is one JSON object whose ``images`` and ``annotations`` lists hold
 the whole split. They are written as they come from two iterables (the caller
 reads its per-image parts back from disk, once for each list), one item a line,
 into a temporary file renamed into place at the end: readers see the old file or
-the whole new one. Same items, same bytes: no timestamps unless
+the whole new one; when the old file holds the same bytes it is kept as it is, so
+that a re-run that changes nothing leaves every modification time alone (as
+labelme2voc's once-per-dataset files do). Same items, same bytes: no timestamps unless
 ``SOURCE_DATE_EPOCH`` asks for one, keys in the order given, ASCII only (names
 that are not UTF-8 survive as escapes).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
@@ -22,6 +25,7 @@ from .atomic import temporary_name
 from .errors import SegConvertError
 
 Item = Mapping[str, object]
+_BLOCK = 1 << 20  # bytes compared at a time
 
 
 def write_coco_json(
@@ -50,7 +54,10 @@ def write_coco_json(
             stream.write(',\n"categories":')
             _write_list(stream, categories)
             stream.write("}\n")
-        os.replace(temporary, path)
+        if _same_bytes(temporary, path):
+            temporary.unlink()
+        else:
+            os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -81,6 +88,26 @@ def dataset_info(
     info["year"] = moment.year
     info["date_created"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return info
+
+
+def _same_bytes(written: Path, existing: Path) -> bool:
+    """Whether ``existing`` is a regular file (not a link or a pipe: those are
+    replaced by a file of our own) holding what ``written`` holds, read a block
+    at a time."""
+    try:
+        fd = os.open(existing, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as old, open(written, "rb") as new:
+        found = os.fstat(old.fileno())
+        if not stat.S_ISREG(found.st_mode):
+            return False
+        if found.st_size != os.fstat(new.fileno()).st_size:
+            return False
+        while block := new.read(_BLOCK):
+            if old.read(_BLOCK) != block:
+                return False
+    return True
 
 
 def _write_list(stream: TextIO, items: Iterable[Item]) -> None:
