@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -463,3 +464,44 @@ def test_an_input_deleted_in_flight_leaves_no_orphan(
     assert "a" not in manifest(out)["entries"]
     trainval = (out / "ImageSets" / "Segmentation" / "trainval.txt").read_text()
     assert trainval == "b\n"
+
+
+@pytest.fixture
+def read_only_mount(tmp_path: Path) -> Iterator[Path]:
+    """A small file system of our own that the test can make read-only."""
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("making a read-only file system needs root and mount(8)")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount)],
+        capture_output=True,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"mount refused here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_an_output_on_a_read_only_file_system_is_a_usage_error(
+    write_annotation: WriteAnnotation,
+    read_only_mount: Path,
+    tmp_path: Path,
+    labels_file: Path,
+) -> None:
+    import subprocess
+
+    write_annotation("a", [shape("cat", [[2, 2], [40, 5], [20, 30]])])
+    out = read_only_mount / "out"
+    assert convert(tmp_path / "in", out, labels_file).exit_code == 0
+    subprocess.run(["mount", "-o", "remount,ro", str(read_only_mount)], check=True)
+    for target in (out, read_only_mount / "new"):
+        result = convert(tmp_path / "in", target, labels_file)
+        assert result.exit_code == 2, result.output
+        last = result.stderr.splitlines()[-1]
+        assert last.startswith(f"Error: {target}") and "Read-only file system" in last
