@@ -174,7 +174,7 @@ def convert_directory(
     # A shard cannot know which files other shards fail, so every shard lists all
     # inputs: the same lists from each, and from one unsharded run that succeeds.
     listed = list(state.entries) if shard is None else all_stems
-    writer.write_dataset(
+    dataset_warnings = writer.write_dataset(
         output_dir,
         splits=make_splits(
             listed, val_fraction=options.val_fraction, seed=options.split_seed
@@ -193,7 +193,7 @@ def convert_directory(
         options=options,
         inputs=len(inputs),
         results=tuple(results),
-        warnings=() if font_warning is None else (font_warning,),
+        warnings=dataset_warnings + (() if font_warning is None else (font_warning,)),
     )
 
 
