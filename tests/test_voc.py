@@ -41,8 +41,12 @@ def test_label_png_round_trips(label: np.ndarray) -> None:
     ("layout", "npy", "expected"),
     [
         ("labelme", True, ["JPEGImages", "SegmentationClass", "SegmentationClassPNG"]),
-        ("voc", True, ["JPEGImages", "SegmentationClassNpy", "SegmentationClass"]),
-        ("voc", False, ["JPEGImages", "SegmentationClass"]),
+        (
+            "voc",
+            True,
+            ["JPEGImages", "SegmentationClassNpy", "SegmentationClass", "Annotations"],
+        ),
+        ("voc", False, ["JPEGImages", "SegmentationClass", "Annotations"]),
     ],
 )
 def test_the_writer_writes_the_files_of_its_options(

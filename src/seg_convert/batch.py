@@ -168,7 +168,7 @@ def convert_directory(
         # all inputs: the same lists from each, and from one unsharded run that
         # succeeds.
         listed = list(state.entries) if shard is None else all_stems
-        writer.write_dataset(
+        dataset_warnings = writer.write_dataset(
             output_dir,
             splits=make_splits(
                 listed, val_fraction=options.val_fraction, seed=options.split_seed
@@ -187,7 +187,7 @@ def convert_directory(
         options=options,
         inputs=len(inputs),
         results=tuple(results),
-        warnings=() if font_warning is None else (font_warning,),
+        warnings=dataset_warnings + (() if font_warning is None else (font_warning,)),
     )
 
 

@@ -145,9 +145,9 @@ class CocoWriter:
 
     def write_dataset(
         self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
-    ) -> None:
+    ) -> tuple[str, ...]:
         if not complete:
-            return  # a shard: the run without --shard assembles the files
+            return ()  # a shard: the run without --shard assembles the files
         stems = sorted(splits["trainval"])
         image_ids = {stem: number for number, stem in enumerate(stems, 1)}
         first_annotation = {}
@@ -188,6 +188,7 @@ class CocoWriter:
                     ),
                     categories=panoptic_categories(names, stuff_ids=self._stuff_ids()),
                 )
+        return ()
 
     def _stuff_ids(self) -> frozenset[int]:
         return frozenset(self.options.labels.ids[name] for name in self.options.stuff)

@@ -33,6 +33,11 @@ def _sample(*formats: str) -> dict[str, Any]:
     return {"shapes": formats or (VOC, COCO), "formats": formats or (VOC, COCO)}
 
 
+# What a sample's files are, for the same options: raise it whenever a release
+# writes other or different files per sample (e.g. VOC's Annotations/*.xml), so
+# that a directory an older release wrote is converted again, not half-kept.
+SAMPLE_FILES_VERSION = 2
+
 # How the run goes, not what it writes: in the report, never in the key.
 _RUN: dict[str, Any] = {"shapes": (), "formats": (VOC, COCO)}
 # The split: VOC writes it in the once-per-dataset lists; COCO's panoptic PNGs
@@ -107,7 +112,9 @@ class Options:
             if output_format in item.metadata["shapes"]
         }
         text = json.dumps(
-            {"format": output_format, **shaping}, sort_keys=True, ensure_ascii=True
+            {"format": output_format, "files": SAMPLE_FILES_VERSION, **shaping},
+            sort_keys=True,
+            ensure_ascii=True,
         )
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -3,7 +3,9 @@
 Two layouts: ``labelme``, the layout of labelme's semantic example
 (``SegmentationClass/*.npy`` with ``SegmentationClassPNG/*.png``), and ``voc``, the
 PASCAL VOC 2012 layout current labelme writes too (``SegmentationClass/*.png``
-with ``SegmentationClassNpy/*.npy``), which torchvision and mmsegmentation read.
+with ``SegmentationClassNpy/*.npy``), which torchvision and mmsegmentation read,
+with VOC's detection half too (``Annotations/``, ``ImageSets/Main/``; see
+``voc_detection``).
 
 Every file is encoded in memory first and written as ``dataset_files`` writes
 them: a sample is in the dataset whole or not at all.
@@ -31,6 +33,7 @@ from .dataset_files import (
     write_files,
 )
 from .errors import AnnotationError, LabelsError
+from .instance_masks import instance_masks
 from .labels import (
     BACKGROUND_NAME,
     LABELMAP_BACKGROUND,
@@ -42,6 +45,15 @@ from .options import VOC, Options
 from .rasterize import Rasterized
 from .sample import CheckedSample, WrittenSample
 from .visualize import draw_visualization
+from .voc_detection import (
+    ANNOTATIONS_DIR,
+    MAIN_DIR,
+    WARNING_EMPTY,
+    annotation_xml,
+    remove_lists,
+    write_detection_lists,
+    xml_text_problem,
+)
 
 CLASS_VISUALIZATION_DIR = "SegmentationClassVisualization"
 OBJECT_VISUALIZATION_DIR = "SegmentationObjectVisualization"
@@ -59,6 +71,7 @@ class Layout:
     class_png: str
     object_npy: str
     object_png: str
+    detection: bool  # Annotations/ and ImageSets/Main/ too
 
 
 LAYOUTS: Mapping[str, Layout] = {
@@ -67,12 +80,14 @@ LAYOUTS: Mapping[str, Layout] = {
         class_png="SegmentationClassPNG",
         object_npy="SegmentationObject",
         object_png="SegmentationObjectPNG",
+        detection=False,
     ),
     "voc": Layout(
         class_npy="SegmentationClassNpy",
         class_png="SegmentationClass",
         object_npy="SegmentationObjectNpy",
         object_png="SegmentationObject",
+        detection=True,
     ),
 }
 
@@ -82,6 +97,8 @@ def dataset_dirs(
 ) -> list[str]:
     """The directories a dataset with these options has."""
     dirs = [IMAGES_DIR, layout.class_png, SPLITS_DIR]
+    if layout.detection:
+        dirs += [ANNOTATIONS_DIR, MAIN_DIR]
     if npy:
         dirs.append(layout.class_npy)
     if visualize:
@@ -191,6 +208,15 @@ class VocWriter:
                 f"{MAX_INSTANCES}; give shapes of one object the same group_id, "
                 "or convert without --instances",
             )
+        if self.layout.detection:
+            for text in (sample.stem, *(s.label for s in sample.annotation.shapes)):
+                problem = xml_text_problem(text)
+                if problem is not None:
+                    raise AnnotationError(
+                        sample.source,
+                        f"{text!r} {problem} (Annotations/{sample.stem}.xml); rename "
+                        "it, or convert with --layout labelme",
+                    )
 
     def write_sample(self, root: Path, sample: CheckedSample) -> WrittenSample:
         stem, arrays, layout = sample.stem, sample.arrays, self.layout
@@ -225,14 +251,37 @@ class VocWriter:
                 for folder, image in visualizations
                 if image is not None
             ]
+        warnings: tuple[str, ...] = ()
+        if layout.detection:
+            height, width = arrays.classes.shape
+            objects = instance_masks(
+                sample.annotation.shapes, sample.class_ids, height=height, width=width
+            )
+            xml = annotation_xml(stem, width=width, height=height, instances=objects)
+            files.append((root / ANNOTATIONS_DIR / f"{stem}.xml", xml))
+            if any(item.box is None for item in objects):
+                warnings = (WARNING_EMPTY,)
         write_files(files)
-        return WrittenSample(outputs=tuple(path for path, _ in files))
+        return WrittenSample(
+            outputs=tuple(path for path, _ in files), warnings=warnings
+        )
 
     def write_dataset(
         self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
-    ) -> None:
+    ) -> tuple[str, ...]:
         write_class_names(root, self.options.labels)
         write_splits(root, splits)
+        if not self.layout.detection:
+            remove_lists(root)  # of an earlier run in the voc layout
+            return ()
+        return tuple(
+            write_detection_lists(
+                root,
+                splits=splits,
+                classes=self.options.labels.names,
+                complete=complete,
+            )
+        )
 
 
 def _visualizations(

@@ -44,8 +44,9 @@ class DatasetWriter(Protocol):
 
     def write_dataset(
         self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
-    ) -> None:
-        """Write the once-per-dataset files, each only if its content changed.
+    ) -> tuple[str, ...]:
+        """Write the once-per-dataset files, each only if its content changed;
+        return warnings about the whole dataset.
 
         ``splits`` names the samples of each split; ``complete`` is False for a
         shard, which holds only some of the samples.

@@ -31,7 +31,8 @@ from .common import (
     show_default=True,
     help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, as "
     "labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png and "
-    "SegmentationClassNpy/*.npy, as torchvision and mmsegmentation read it.",
+    "SegmentationClassNpy/*.npy, as torchvision and mmsegmentation read it, "
+    "with Annotations/*.xml boxes and ImageSets/Main/ for detection.",
 )
 @click.option(
     "--npy/--no-npy",
