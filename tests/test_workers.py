@@ -25,6 +25,7 @@ from seg_convert.file_conversion import FileResult, FileSettings, convert_file
 from seg_convert.workers import death_message, run_files
 
 from .conftest import WriteAnnotation, shape
+from .helpers import tree
 
 OOM = "the worker converting it died (killed by signal 9 — out of memory?)"
 
@@ -223,12 +224,4 @@ def test_a_killed_worker_fails_its_file_and_the_run_goes_on(
     )
     clean = tmp_path / "clean"
     assert run(clean)[0] == 0
-    assert _tree(out) == _tree(clean)
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+    assert tree(out) == tree(clean)
