@@ -87,4 +87,10 @@ def finish_and_compare(tmp_path: Path, labels_file: Path, jobs: str) -> None:
     assert result.exit_code == 0, result.output
     clean = tmp_path / "clean"
     assert convert(source, clean, labels_file, "--instances").exit_code == 0
-    assert tree(out) == tree(clean)
+    finished, expected = tree(out), tree(clean)
+    differing = sorted(
+        name
+        for name in finished.keys() | expected.keys()
+        if finished.get(name) != expected.get(name)
+    )
+    assert not differing, f"differ from a clean run: {differing}"

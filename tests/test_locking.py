@@ -282,8 +282,19 @@ def test_a_linked_state_folder_is_refused(tmp_path: Path) -> None:
 
 def test_a_lock_that_is_not_a_file_is_refused(state: Path) -> None:
     os.mkfifo(state / "lock")
-    with pytest.raises(OutputError, match="lock: is not a regular file"):
+    with pytest.raises(OutputError, match="lock: is not a file of its own"):
         acquire_output_lock(state, shard=None, options_key="k", on_wait=None)
+
+
+def test_a_hard_linked_lock_file_is_refused_and_left_alone(
+    state: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "precious"
+    target.write_text("mine")
+    os.link(target, state / "lock")
+    with pytest.raises(OutputError, match="lock: is not a file of its own"):
+        acquire_output_lock(state, shard=None, options_key="k", on_wait=None)
+    assert target.read_text() == "mine"
 
 
 # The sweep of temporary files.

@@ -26,6 +26,7 @@ from seg_convert.workers import death_message, run_files
 from seg_convert.writers import DatasetWriter
 
 from .conftest import WriteAnnotation, no_font_warning, shape
+from .helpers import tree
 
 OOM = "the worker converting it died (killed by signal 9 — out of memory?)"
 
@@ -225,12 +226,4 @@ def test_a_killed_worker_fails_its_file_and_the_run_goes_on(
     )
     clean = tmp_path / "clean"
     assert run(clean)[0] == 0
-    assert _tree(out) == _tree(clean)
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+    assert tree(out) == tree(clean)

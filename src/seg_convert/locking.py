@@ -24,9 +24,9 @@ local file systems and on NFS (which emulates them with byte-range locks).
 Worker processes forked by the run share its lock and end with it. Lock files
 stay in place: removing a lock file while another run waits on it would let a
 third run lock a new file beside it. They are opened without following links
-(a link there is refused) so that a planted link cannot make a run create or
-lock a file elsewhere. Where ``fcntl`` does not exist (Windows) nothing is
-locked.
+and must have no other name (a link there is refused) so that a planted link
+cannot make a run create, lock or write a file elsewhere. Where ``fcntl`` does
+not exist (Windows) nothing is locked.
 """
 
 from __future__ import annotations
@@ -292,9 +292,11 @@ def _open(directory: int, state_dir: Path, name: str, *, create: bool = True) ->
         if not create and isinstance(error, FileNotFoundError):
             raise
         raise _lock_error(path, error) from None
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+        # A hard link would have its record written over another file.
         os.close(descriptor)
-        raise OutputError(path, "is not a regular file (remove it)")
+        raise OutputError(path, "is not a file of its own (remove it)")
     return descriptor
 
 
