@@ -71,7 +71,13 @@ def open_state(
 
 
 def run_once(
-    source: Path, out: Path, stems: list[str], key: str = KEY, **kw: Any
+    source: Path,
+    out: Path,
+    stems: list[str],
+    key: str = KEY,
+    *,
+    names: tuple[str, ...] = ("a",),
+    **kw: Any,
 ) -> OutputState:
     """One whole run: plan, convert what the plan says, record, save."""
     state = open_state(out, key, **kw)
@@ -83,7 +89,7 @@ def run_once(
     ]
     plan = state.plan(inputs, input_dir=source)
     for item in plan.todo:
-        state.record(converted(out, item), input_dir=source)
+        state.record(converted(out, item, names), input_dir=source)
     state.save()
     return state
 
@@ -113,6 +119,19 @@ def test_unchanged_inputs_are_kept_and_changed_ones_redone(
     )
     assert [item.stem for item in plan.todo] == ["b"]
     assert [item.stem for item in plan.unchanged] == ["a"]
+
+
+def test_a_sample_missing_an_output_file_is_converted_again(
+    dirs: tuple[Path, Path],
+) -> None:
+    source, out = dirs
+    run_once(source, out, ["a", "b"], names=("x", "y"))
+    (out / "y" / "b.out").unlink()
+    plan = open_state(out).plan(
+        [Input(source / "a.json", "a"), Input(source / "b.json", "b")],
+        input_dir=source,
+    )
+    assert [item.stem for item in plan.todo] == ["b"]
 
 
 def test_outputs_of_deleted_inputs_are_removed(dirs: tuple[Path, Path]) -> None:

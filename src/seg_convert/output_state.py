@@ -107,7 +107,11 @@ class OutputState:
         unchanged = {}
         for item in inputs:
             entry = self.entries.get(item.stem)
-            if entry is not None and _is_unchanged(entry, item.source, input_dir):
+            if (
+                entry is not None
+                and _is_unchanged(entry, item.source, input_dir)
+                and self._has_outputs(entry)
+            ):
                 unchanged[item] = entry
         todo = tuple(item for item in inputs if item not in unchanged)
         return Plan(todo=todo, unchanged=unchanged)
@@ -162,6 +166,11 @@ class OutputState:
                     path.unlink(missing_ok=True)
         except OSError as error:
             raise OutputError(state_dir, f"cannot write: {error.strerror}") from None
+
+    def _has_outputs(self, entry: Entry) -> bool:
+        """Whether the sample's files are all still there (someone may have
+        deleted some): if not, it is converted again rather than left short."""
+        return all(os.path.lexists(self.root / path) for path in entry.outputs)
 
     def _relative(self, outputs: Iterable[Path]) -> tuple[str, ...]:
         return tuple(
