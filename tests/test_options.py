@@ -13,7 +13,7 @@ from seg_convert.labels import LabelTable
 from seg_convert.options import COCO, VOC, Options
 
 LABELS = LabelTable(("_background_", "cat", "sky"))
-BASE = Options(labels=LABELS)
+BASE = Options(labels=LABELS, panoptic=True)
 
 # A different value for every field, and whether it must change each format's key.
 CHANGES: list[tuple[str, Any, set[str]]] = [
@@ -28,7 +28,7 @@ CHANGES: list[tuple[str, Any, set[str]]] = [
     ("json_encoding", "gbk", {VOC, COCO}),
     ("segmentation", "rle", {COCO}),
     ("crop_covered", True, {COCO}),
-    ("panoptic", True, {COCO}),
+    ("panoptic", False, {COCO}),
     ("stuff", ("sky",), {COCO}),
     ("val_fraction", 0.5, {COCO}),
     ("split_seed", 3, {COCO}),
@@ -81,6 +81,7 @@ def test_the_report_shows_the_options_of_its_format() -> None:
         {"jobs": 0},
         {"segmentation": "polygons"},
         {"stuff": ("road",)},
+        {"stuff": ("sky",), "panoptic": False},
     ],
 )
 def test_impossible_options_are_refused(changes: dict[str, Any]) -> None:

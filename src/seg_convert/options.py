@@ -87,6 +87,8 @@ class Options:
                 f"segmentation must be one of {', '.join(SEGMENTATION_MODES)}, "
                 f"not {self.segmentation!r}"
             )
+        if self.stuff and not self.panoptic:
+            raise ValueError("--stuff names panoptic segments: give it with --panoptic")
         unknown = [name for name in self.stuff if name not in self.labels.ids]
         if unknown:
             raise ValueError(

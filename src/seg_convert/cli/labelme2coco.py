@@ -51,6 +51,7 @@ def _names(text: str) -> tuple[str, ...]:
     "--stuff",
     type=_names,
     default="",
+    metavar="NAMES",
     help="Comma-separated labels that are stuff, not things (--panoptic): all "
     "their pixels in an image are one segment.",
 )
