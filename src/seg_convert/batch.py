@@ -8,6 +8,7 @@ belongs to ``OutputState``; the format to a ``DatasetWriter``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
@@ -206,30 +207,31 @@ def _convert_planned(
     order; stop at the first failure with fail-fast."""
     if on_start is not None:
         on_start(len(inputs))
-    todo = run_files(
+    work = run_files(
         functools.partial(convert_file, writer=writer, output_dir=output_dir),
         plan.todo,
         jobs=writer.options.jobs,
         on_death=FileResult.failure,
     )
     results = []
-    for item in inputs:
-        entry = plan.unchanged.get(item)
-        if entry is not None:
-            result = FileResult(
-                source=item.source,
-                stem=item.stem,
-                skipped=True,
-                outputs=tuple(output_dir / path for path in entry.outputs),
-            )
-        else:
-            result = state.record(next(todo), input_dir=input_dir)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-        if writer.options.fail_fast and not result.ok:
-            break
-    todo.close()  # stops the workers when fail-fast ended the loop early
+    # Closing stops the workers, whether fail-fast or an error ends the loop.
+    with contextlib.closing(work) as todo:
+        for item in inputs:
+            entry = plan.unchanged.get(item)
+            if entry is not None:
+                result = FileResult(
+                    source=item.source,
+                    stem=item.stem,
+                    skipped=True,
+                    outputs=tuple(output_dir / path for path in entry.outputs),
+                )
+            else:
+                result = state.record(next(todo), input_dir=input_dir)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+            if writer.options.fail_fast and not result.ok:
+                break
     return results
 
 
