@@ -7,6 +7,7 @@ are (upright baseline JPEGs); other images are decoded, as a conversion must.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,10 +53,10 @@ def validate(
         on_start(len(inputs))
     check = functools.partial(convert_file, writer=VocWriter(options), output_dir=None)
     results = []
-    for result in run_files(
-        check, inputs, jobs=options.jobs, on_death=FileResult.failure
-    ):
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
+    work = run_files(check, inputs, jobs=options.jobs, on_death=FileResult.failure)
+    with contextlib.closing(work) as checked:  # stops the workers on Ctrl-C too
+        for result in checked:
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
     return ValidationReport(input_dir=input_dir, results=tuple(results))
