@@ -85,7 +85,7 @@ class CocoWriter:
             raise ValueError("a COCO sample needs its instance ids")
         height, width = arrays.classes.shape
         objects = instance_masks(
-            sample.annotation.shapes, sample.class_ids, height=height, width=width
+            sample.shapes(), sample.class_ids, height=height, width=width
         )
         annotations, warnings = [], []
         for item in objects:
