@@ -481,3 +481,40 @@ def test_compressed_rle_covering_the_image_is_taken_and_a_short_one_refused(
         segmentation_rle(
             {"size": [height, width], "counts": ""}, height=height, width=width
         )
+
+
+def _dataset(out: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and ".seg-convert" not in p.parts
+    }
+
+
+def test_workers_and_shards_write_what_one_run_writes(tmp_path: Path) -> None:
+    path, images = write_scene(tmp_path)
+    one, two, shards = tmp_path / "one", tmp_path / "two", tmp_path / "shards"
+    assert coco2voc([path], one, images, "--instances").exit_code == 0
+    result = CliRunner().invoke(
+        cli,
+        ["coco2voc", str(path), str(two), "--images", str(images), "--instances"]
+        + ["-j", "2"],
+    )
+    assert result.exit_code == 0, result.output
+    for shard in ("0/2", "1/2"):
+        sharded = coco2voc([path], shards, images, "--instances", "--shard", shard)
+        assert sharded.exit_code == 0, sharded.output
+    assert _dataset(two) == _dataset(one)
+    assert _dataset(shards) == _dataset(one)
+
+
+def test_a_reading_option_change_converts_every_image_again(tmp_path: Path) -> None:
+    path, images = write_scene(tmp_path)
+    out = tmp_path / "out"
+    assert coco2voc([path], out, images).exit_code == 0
+    again = coco2voc([path], out, images, "--order", "area")
+    assert "converted 3 of 3 files" in again.stderr
+    classes, _ = oracle(path, 1, order="area", crowd="void")
+    np.testing.assert_array_equal(
+        np.load(out / "SegmentationClass" / "000000000001.npy"), classes
+    )

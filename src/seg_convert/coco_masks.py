@@ -21,6 +21,7 @@ import numpy.typing as npt
 from pycocotools import mask as coco_mask
 
 from .colormap import VOID_INDEX
+from .labels import IGNORE_ID
 from .rasterize import Rasterized
 
 Rle = dict[str, Any]
@@ -60,8 +61,9 @@ def segmentation_rle(segmentation: object, *, height: int, width: int) -> Rle:
 
 
 def decode(rle: Rle) -> npt.NDArray[np.bool_]:
-    """The (H, W) mask of an RLE that ``segmentation_rle`` made."""
-    mask: npt.NDArray[np.bool_] = coco_mask.decode(rle).astype(bool)
+    """The (H, W) mask of an RLE that ``segmentation_rle`` made, column-major
+    as pycocotools decodes it."""
+    mask: npt.NDArray[np.bool_] = coco_mask.decode(rle).view(bool)  # 0 or 1
     return mask
 
 
@@ -87,15 +89,22 @@ def paint(
     """Paint ``regions`` in order, later over earlier, into class ids and, with
     ``instances``, instance ids (0 where the class is void, as labelme's
     instance example has it)."""
-    classes = np.zeros((height, width), dtype=np.int32)
-    objects = np.zeros((height, width), dtype=np.int32) if instances else None
+    # pycocotools decodes column-major masks: canvases in the same order are
+    # painted in one pass over memory, and turned row-major once at the end.
+    indices = np.zeros((height, width), dtype=np.uint8, order="F")
+    objects = (
+        np.zeros((height, width), dtype=np.int32, order="F") if instances else None
+    )
     for region in regions:
         mask = decode(region.rle)
-        classes[mask] = region.class_id
+        np.copyto(indices, region.class_id & 0xFF, where=mask)  # -1 is 255, void
         if objects is not None:
-            objects[mask] = region.number
-    indices = (classes & 0xFF).astype(np.uint8)  # -1 is 255, the palette's void
+            np.copyto(objects, region.number, where=mask)
+    indices = np.ascontiguousarray(indices)
+    classes = indices.astype(np.int32)
+    classes[indices == VOID_INDEX] = IGNORE_ID
     if objects is not None:
+        objects = np.ascontiguousarray(objects)
         objects[indices == VOID_INDEX] = 0
     labels = {region.number: region.label for region in regions if region.number}
     return Rasterized(
