@@ -29,6 +29,7 @@ CROWD_MODES = ("void", "class")
 @click.command("coco2voc")
 @click.argument(
     "annotation_files",
+    metavar="ANNOTATIONS_JSON...",
     nargs=-1,
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -139,7 +140,9 @@ def coco2voc_command(
     from ..coco_source import open_coco  # pycocotools is loaded only here
 
     if skip_unknown and labels is None:
-        raise click.UsageError("--skip-unknown needs --labels")
+        raise click.UsageError(
+            "--skip-unknown needs --labels: without them every category is a class"
+        )
     with reporting_errors():
         source = open_coco(
             annotation_files,
