@@ -21,7 +21,7 @@ from PIL import Image
 from seg_convert import batch
 from seg_convert.cli import cli
 from seg_convert.discovery import Input
-from seg_convert.sample import FileResult, convert_file
+from seg_convert.sample import Check, FileResult, convert_file
 from seg_convert.workers import death_message, run_files
 from seg_convert.writers import DatasetWriter
 
@@ -184,12 +184,12 @@ def test_same_results_for_any_jobs(jobs: int) -> None:
 
 
 def _convert_or_die_on_b(
-    item: Input, *, writer: DatasetWriter, output_dir: Path | None
+    item: Input, *, writer: DatasetWriter, output_dir: Path | None, check: Check
 ) -> FileResult:
     """convert_file, but b's worker is killed as the out-of-memory killer would."""
     if item.stem == "b":
         os.kill(os.getpid(), signal.SIGKILL)
-    return convert_file(item, writer=writer, output_dir=output_dir)
+    return convert_file(item, writer=writer, output_dir=output_dir, check=check)
 
 
 def test_a_killed_worker_fails_its_file_and_the_run_goes_on(

@@ -222,17 +222,42 @@ def load_image(
     gray: bool = False,
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
 ) -> LoadedImage:
-    """Decode the annotation's image as labelme sees it.
+    """Decode the annotation's image as labelme sees it (see ``load_image_from``;
+    ``imageWidth`` and ``imageHeight`` are the size it must have)."""
+    source = annotation.image
+    return load_image_from(
+        source,
+        owner=annotation.path,
+        what="imageData" if isinstance(source, bytes) else f"image {source}",
+        declared_size=annotation.declared_size,
+        declared_names=("imageWidth", "imageHeight"),
+        max_image_pixels=max_image_pixels,
+        gray=gray,
+        max_image_bytes=max_image_bytes,
+    )
 
-    EXIF orientation is applied to image files but not to ``imageData``, which
-    labelme stores already upright. A size that disagrees with ``imageWidth`` /
-    ``imageHeight`` means the annotation was drawn on another image: an error.
-    A JPEG that can be copied as it is is not decoded at all, unless ``gray``
-    asks for its pixels (then decoded straight to gray, which is faster). An
-    image file of more than ``max_image_bytes`` is refused before it is read.
+
+def load_image_from(
+    source: bytes | Path,
+    *,
+    owner: Path,
+    what: str,
+    declared_size: tuple[int | None, int | None],
+    declared_names: tuple[str, str],
+    max_image_pixels: int,
+    gray: bool = False,
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
+) -> LoadedImage:
+    """Decode an annotation's image (embedded bytes or a file) as labelme sees it.
+
+    EXIF orientation is applied to image files but not to embedded bytes, which
+    labelme stores already upright. A size that disagrees with the declared
+    (width, height) means the annotation was drawn on another image: an error
+    naming ``declared_names``. A JPEG that can be copied as it is is not decoded
+    at all, unless ``gray`` asks for its pixels (then decoded straight to gray,
+    which is faster). An image file of more than ``max_image_bytes`` is refused
+    before it is read. Errors are about ``owner``, ``what`` naming the image.
     """
-    source, owner = annotation.image, annotation.path
-    what = "imageData" if isinstance(source, bytes) else f"image {source}"
     opened = open_image(
         source,
         max_pixels=max_image_pixels,
@@ -240,6 +265,10 @@ def load_image(
         owner=owner,
         what=what,
     )
+
+    def check_size(size: tuple[int, int]) -> None:
+        _check_declared_size(owner, declared_size, declared_names, size, what)
+
     jpeg = None
     if opened.format == "JPEG":
         data = (
@@ -251,7 +280,7 @@ def load_image(
         )
         jpeg = copyable_jpeg(opened, data, owner=owner, what=what)
     if jpeg is not None:  # upright already: its size is final
-        _check_declared_size(annotation, opened.size, what)
+        check_size(opened.size)
         if gray:
             opened.draft("L", opened.size)
             load_pixels(opened, owner=owner, what=what)
@@ -259,20 +288,22 @@ def load_image(
     image = load_pixels(opened, owner=owner, what=what)
     if not isinstance(source, bytes):
         image = apply_exif_orientation(image, owner=owner, what=what)
-    _check_declared_size(annotation, image.size, what)
+    check_size(image.size)
     rgb = to_rgb(image, owner=owner)
     return LoadedImage(size=rgb.size, rgb=rgb, gray=rgb.convert("L") if gray else None)
 
 
 def _check_declared_size(
-    annotation: Annotation, size: tuple[int, int], what: str
+    owner: Path,
+    declared_size: tuple[int | None, int | None],
+    names: tuple[str, str],
+    size: tuple[int, int],
+    what: str,
 ) -> None:
-    for name, declared, actual in zip(
-        ("imageWidth", "imageHeight"), annotation.declared_size, size, strict=True
-    ):
+    for name, declared, actual in zip(names, declared_size, size, strict=True):
         if declared is not None and declared != actual:
             raise ImageError(
-                annotation.path,
+                owner,
                 f"{name} is {declared} but {what} is {size[0]}x{size[1]}; "
                 "the annotation was made on a different image",
             )

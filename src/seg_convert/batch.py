@@ -1,9 +1,10 @@
-"""Converting a directory of labelme files: discover -> plan -> run -> finish.
+"""Converting a source of samples: discover -> plan -> run -> finish.
 
-This is the Python API the CLI calls. Each input file is checked and written on
-its own: a bad file is recorded as failed with its reason and the others are
-still converted. The output directory's state (what is there, what is stale)
-belongs to ``OutputState``; the format to a ``DatasetWriter``.
+This is the Python API the CLI calls. Each sample is checked and written on its
+own: a bad one is recorded as failed with its reason and the others are still
+converted. Where samples come from belongs to a ``SampleSource`` (a labelme
+folder, COCO files); the output directory's state (what is there, what is
+stale) to ``OutputState``; the format to a ``DatasetWriter``.
 """
 
 from __future__ import annotations
@@ -14,18 +15,23 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .atomic import sweep_temporary_files
-from .discovery import Input, find_inputs, stem_problem
+from .discovery import Input, stem_problem
 from .fonts import choose_font, undrawable_names_warning
 from .locking import acquire_output_lock
 from .options import Options
 from .output_state import OutputState, Plan, prepare_folders, prepare_state_dir
 from .sample import FileResult, convert_file
+from .sources import LabelmeSource, SampleSource
 from .splits import make_splits
 from .voc import VocWriter
 from .workers import run_files
 from .writers import DatasetWriter
+
+if TYPE_CHECKING:  # pycocotools is loaded only for COCO runs
+    from .coco_source import CocoSource
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def labelme2voc(
     report.
     """
     return convert_directory(
-        input_dir,
+        _labelme_source(input_dir, options),
         output_dir,
         writer=VocWriter(_with_font(options)),
         on_start=on_start,
@@ -111,7 +117,7 @@ def labelme2coco(
     from .coco import CocoWriter  # pycocotools is loaded only for COCO runs
 
     return convert_directory(
-        input_dir,
+        _labelme_source(input_dir, options),
         output_dir,
         writer=CocoWriter(_with_font(options)),
         on_start=on_start,
@@ -121,8 +127,33 @@ def labelme2coco(
     )
 
 
+def coco2voc(
+    source: CocoSource,
+    output_dir: Path,
+    options: Options,
+    *,
+    on_start: OnStart | None = None,
+    on_result: OnResult | None = None,
+    on_wait: OnWait | None = None,
+    report_path: Path | None = None,
+) -> ConversionReport:
+    """Convert the images of COCO instance files (indexed by
+    ``seg_convert.coco_source.open_coco``) into the VOC-style dataset
+    ``labelme2voc`` writes, with the same re-runs: an image is converted again
+    when its annotations (their bytes in the file) or its image file change."""
+    return convert_directory(
+        source,
+        output_dir,
+        writer=VocWriter(_with_font(options)),
+        on_start=on_start,
+        on_result=on_result,
+        on_wait=on_wait,
+        report_path=report_path,
+    )
+
+
 def convert_directory(
-    input_dir: Path,
+    source: SampleSource,
     output_dir: Path,
     *,
     writer: DatasetWriter,
@@ -131,17 +162,15 @@ def convert_directory(
     on_wait: OnWait | None = None,
     report_path: Path | None = None,
 ) -> ConversionReport:
-    """Convert ``input_dir`` into ``output_dir`` with ``writer`` (whose options
-    say what the run does); see ``labelme2voc``."""
+    """Convert the samples of ``source`` into ``output_dir`` with ``writer``
+    (whose options say what the run does); see ``labelme2voc``."""
     options = writer.options
-    inputs = find_inputs(
-        input_dir,
-        recursive=options.recursive,
-        flatten_names=options.flatten_names,
-        exclude=[output_dir] if report_path is None else [output_dir, report_path],
+    input_dir = source.root
+    inputs = source.inputs(
+        exclude=[output_dir] if report_path is None else [output_dir, report_path]
     )
     # Every shard lists every input it can (see below), not names that fail.
-    all_stems = [item.stem for item in inputs if stem_problem(item.stem) is None]
+    all_inputs = [item for item in inputs if stem_problem(item.stem) is None]
     shard = options.shard
     if shard is not None:
         inputs = [item for item in inputs if shard.holds(item.stem)]
@@ -156,8 +185,9 @@ def convert_directory(
         prepare_folders(output_dir, writer.dataset_dirs())
         results = _convert_planned(
             inputs,
-            state.plan(inputs, input_dir=input_dir),
+            state.plan(inputs, input_dir=input_dir, current=source.fingerprint),
             state,
+            source=source,
             writer=writer,
             input_dir=input_dir,
             output_dir=output_dir,
@@ -168,11 +198,18 @@ def convert_directory(
         # A shard cannot know which files other shards fail, so every shard lists
         # all inputs: the same lists from each, and from one unsharded run that
         # succeeds.
-        listed = list(state.entries) if shard is None else all_stems
+        listed = (
+            [item for item in all_inputs if item.stem in state.entries]
+            if shard is None
+            else all_inputs
+        )
         dataset_warnings = writer.write_dataset(
             output_dir,
             splits=make_splits(
-                listed, val_fraction=options.val_fraction, seed=options.split_seed
+                [item.stem for item in listed],
+                val_fraction=options.val_fraction,
+                seed=options.split_seed,
+                fixed=source.fixed_splits(listed),
             ),
             complete=shard is None,
         )
@@ -197,6 +234,7 @@ def _convert_planned(
     plan: Plan,
     state: OutputState,
     *,
+    source: SampleSource,
     writer: DatasetWriter,
     input_dir: Path,
     output_dir: Path,
@@ -208,7 +246,9 @@ def _convert_planned(
     if on_start is not None:
         on_start(len(inputs))
     work = run_files(
-        functools.partial(convert_file, writer=writer, output_dir=output_dir),
+        functools.partial(
+            convert_file, writer=writer, output_dir=output_dir, check=source.check
+        ),
         plan.todo,
         jobs=writer.options.jobs,
         on_death=FileResult.failure,
@@ -233,6 +273,12 @@ def _convert_planned(
             if writer.options.fail_fast and not result.ok:
                 break
     return results
+
+
+def _labelme_source(input_dir: Path, options: Options) -> LabelmeSource:
+    return LabelmeSource(
+        input_dir, recursive=options.recursive, flatten_names=options.flatten_names
+    )
 
 
 def _with_font(options: Options) -> Options:

@@ -42,7 +42,6 @@ from .dataset_files import (
     write_files,
 )
 from .errors import OutputError
-from .instance_masks import instance_masks
 from .options import COCO, Options
 from .output_state import STATE_DIR
 from .sample import CheckedSample, WrittenSample
@@ -84,9 +83,7 @@ class CocoWriter:
         if arrays.instances is None:
             raise ValueError("a COCO sample needs its instance ids")
         height, width = arrays.classes.shape
-        objects = instance_masks(
-            sample.annotation.shapes, sample.class_ids, height=height, width=width
-        )
+        objects = sample.objects()
         annotations, warnings = [], []
         for item in objects:
             fields = (

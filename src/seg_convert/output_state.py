@@ -22,7 +22,7 @@ import contextlib
 import json
 import os
 import stat
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -37,6 +37,14 @@ STATE_DIR = ".seg-convert"
 MANIFEST_VERSION = 1
 _MANIFEST = "manifest{tag}.json"
 _JOURNAL = "journal{tag}.jsonl"
+
+# How an input looks now, given the image file its entry records.
+CurrentPrint = Callable[[Input, Path | None], Fingerprint | None]
+
+
+def labelme_print(item: Input, image: Path | None) -> Fingerprint | None:
+    """A labelme file's fingerprint: its JSON and its image file."""
+    return fingerprint(item.source, image)
 
 
 class CorruptState(ValueError):
@@ -98,9 +106,16 @@ class OutputState:
         state._remove_empty_folders()
         return state
 
-    def plan(self, inputs: Sequence[Input], *, input_dir: Path) -> Plan:
+    def plan(
+        self,
+        inputs: Sequence[Input],
+        *,
+        input_dir: Path,
+        current: CurrentPrint = labelme_print,
+    ) -> Plan:
         """Which inputs to convert; outputs of inputs gone since the last run are
-        removed now."""
+        removed now. ``current`` says how an input looks now (its source's
+        fingerprint), given the image file its entry records."""
         stems = {item.stem for item in inputs}
         for stem in [stem for stem in self.entries if stem not in stems]:
             self._remove(self.entries.pop(stem).outputs)
@@ -109,7 +124,7 @@ class OutputState:
             entry = self.entries.get(item.stem)
             if (
                 entry is not None
-                and _is_unchanged(entry, item.source, input_dir)
+                and _is_unchanged(entry, item, input_dir, current)
                 and self._has_outputs(entry)
             ):
                 unchanged[item] = entry
@@ -445,12 +460,14 @@ def _file_print(value: object) -> FilePrint:
     return (value[0], value[1])
 
 
-def _is_unchanged(entry: Entry, source: Path, input_dir: Path) -> bool:
-    """Whether ``source`` and its image look as when ``entry`` was read."""
+def _is_unchanged(
+    entry: Entry, item: Input, input_dir: Path, current: CurrentPrint
+) -> bool:
+    """Whether ``item`` and its image look as when ``entry`` was read."""
     image = None if entry.image is None else input_dir / entry.image
     return (
-        os.path.relpath(source, input_dir) == entry.source
-        and fingerprint(source, image) == entry.fingerprint
+        os.path.relpath(item.source, input_dir) == entry.source
+        and current(item, image) == entry.fingerprint
     )
 
 

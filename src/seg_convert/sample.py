@@ -1,23 +1,28 @@
-"""One labelme file: checked into a sample, then handed to a writer.
+"""One input sample: checked into a ``CheckedSample``, then handed to a writer.
 
 Checking (read -> class ids -> image -> rasterize) is apart from writing, so
-``validate`` and ``stats`` run exactly the checks a conversion runs. Everything
+``validate`` and ``stats`` run exactly the checks a conversion runs. A sample
+source (see ``sources``) supplies the check: ``check_file`` for labelme files,
+others for other inputs; writers see only what every source provides. Everything
 here runs in a worker process when the batch runs in parallel, so what goes in
-and out (the writer, results, errors) is small and picklable.
+and out (the check, the writer, results, errors) is small and picklable.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 import traceback
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .annotation import (
     Annotation,
     LoadedImage,
+    Shape,
     image_warnings,
     load_image,
     read_annotation,
@@ -25,6 +30,7 @@ from .annotation import (
 from .discovery import Input, stem_problem
 from .errors import AnnotationError, SegConvertError
 from .fingerprints import Fingerprint, file_print
+from .instance_masks import Instance, instance_masks
 from .options import Options
 from .rasterize import Rasterized, class_ids, rasterize
 
@@ -34,26 +40,45 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckedSample:
-    """A labelme file that passed every check, ready to be written.
+    """A sample that passed every check, ready to be written.
 
-    ``fingerprint`` was taken before the files were read, so an edit made while
-    the sample is in flight makes the next run convert it again.
+    What every source provides comes first; ``annotation`` and ``class_ids``
+    (the class of each of its shapes) are there for labelme files only, for the
+    writers that draw objects from shapes. ``fingerprint`` was taken before the
+    inputs were read, so an edit made while the sample is in flight makes the
+    next run convert it again.
     """
 
     stem: str
     source: Path
-    annotation: Annotation
-    class_ids: tuple[int, ...]
     image: LoadedImage
+    image_file: Path | None  # None when the image is embedded (imageData)
     arrays: Rasterized
     fingerprint: Fingerprint | None
     warnings: tuple[str, ...]  # what was read leniently
+    objects_read: int  # shapes or annotations, for the report
+    # Which part of ``source`` the sample is, for messages (COCO: "image 139
+    # (000000000139.jpg)"); None when it is the whole file.
+    where: str | None = None
+    annotation: Annotation | None = None
+    class_ids: tuple[int, ...] = ()
+    # Each object's own mask, whole (not cut by later objects), made only when a
+    # writer asks: VOC's boxes and COCO's annotations need them.
+    object_masks: Callable[[], Sequence[Instance]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
-    @property
-    def image_file(self) -> Path | None:
-        """The image file, or None when the image is embedded (imageData)."""
-        image = self.annotation.image
-        return None if isinstance(image, bytes) else image
+    def objects(self) -> Sequence[Instance]:
+        """The sample's objects (not ``__ignore__`` or ``_background_``), by id."""
+        if self.object_masks is None:
+            raise ValueError(f"{self.stem}: its source gives no object masks")
+        return self.object_masks()
+
+    def shapes(self) -> tuple[Shape, ...]:
+        """The labelme shapes; raises ValueError for a sample of another source."""
+        if self.annotation is None:
+            raise ValueError(f"{self.stem}: not a labelme sample, it has no shapes")
+        return self.annotation.shapes
 
 
 @dataclass(frozen=True)
@@ -95,6 +120,16 @@ class FileResult:
         )
 
 
+class Check(Protocol):
+    """Read, check and rasterize one input as ``options`` say (with
+    ``instances`` ids if asked); ``gray`` also decodes the image in gray (for
+    visualizations). Picklable: it runs in worker processes."""
+
+    def __call__(
+        self, item: Input, options: Options, *, instances: bool, gray: bool = False
+    ) -> CheckedSample: ...
+
+
 def check_file(
     item: Input, options: Options, *, instances: bool, gray: bool = False
 ) -> CheckedSample:
@@ -127,24 +162,34 @@ def check_file(
     return CheckedSample(
         stem=item.stem,
         source=source,
-        annotation=annotation,
-        class_ids=tuple(ids),
         image=loaded,
+        image_file=image_file,
         arrays=arrays,
         fingerprint=None if json_print is None else (json_print, image_print),
         warnings=annotation.warnings + image_warnings(annotation, loaded.size),
+        objects_read=len(annotation.shapes),
+        annotation=annotation,
+        class_ids=tuple(ids),
+        object_masks=functools.partial(
+            instance_masks, annotation.shapes, ids, height=height, width=width
+        ),
     )
 
 
 def convert_file(
-    item: Input, *, writer: DatasetWriter, output_dir: Path | None
+    item: Input,
+    *,
+    writer: DatasetWriter,
+    output_dir: Path | None,
+    check: Check = check_file,
 ) -> FileResult:
-    """Check one labelme file and write it with ``writer``; never raises for a
-    problem of the file. With no ``output_dir`` the file is only checked: read,
-    its image opened and its shapes rasterized, nothing drawn or written."""
+    """Check one input with ``check`` (a labelme file's by default) and write it
+    with ``writer``; never raises for a problem of the input. With no
+    ``output_dir`` it is only checked: read, its image opened and its shapes
+    rasterized, nothing drawn or written."""
     started = time.perf_counter()
     try:
-        result = _convert(item, writer, output_dir)
+        result = _convert(item, writer, output_dir, check)
     except SegConvertError as error:
         result = FileResult(source=item.source, stem=item.stem, error=error)
     except Exception as error:  # A bug must not stop the batch; it is reported.
@@ -158,15 +203,22 @@ def convert_file(
     return dataclasses.replace(result, seconds=time.perf_counter() - started)
 
 
-def _convert(item: Input, writer: DatasetWriter, output_dir: Path | None) -> FileResult:
+def _convert(
+    item: Input, writer: DatasetWriter, output_dir: Path | None, check: Check
+) -> FileResult:
     writing = output_dir is not None
-    sample = check_file(
+    sample = check(
         item,
         writer.options,
         instances=writer.instances,
         gray=writing and writer.options.visualize,
     )
-    writer.check(sample)
+    try:
+        writer.check(sample)
+    except SegConvertError as error:
+        if sample.where is None:
+            raise
+        raise type(error)(error.path, f"{sample.where}: {error.message}") from None
     written = (
         WrittenSample(outputs=())
         if output_dir is None
@@ -179,6 +231,6 @@ def _convert(item: Input, writer: DatasetWriter, output_dir: Path | None) -> Fil
         warnings=sample.warnings + written.warnings,
         image=sample.image_file,
         fingerprint=sample.fingerprint,
-        shapes=len(sample.annotation.shapes),
+        shapes=sample.objects_read,
         instances=sample.arrays.object_count,
     )

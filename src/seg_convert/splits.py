@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 SPLIT_NAMES = ("train", "val", "trainval")
+_NONE_FIXED: Mapping[str, str] = MappingProxyType({})
 
 
 def split_position(stem: str, *, seed: int) -> float:
@@ -26,11 +28,20 @@ def split_of(stem: str, *, val_fraction: float, seed: int) -> str:
 
 
 def make_splits(
-    stems: Iterable[str], *, val_fraction: float, seed: int
+    stems: Iterable[str],
+    *,
+    val_fraction: float,
+    seed: int,
+    fixed: Mapping[str, str] = _NONE_FIXED,
 ) -> Mapping[str, list[str]]:
-    """The sorted stems of ``train``, ``val`` and ``trainval``."""
+    """The sorted stems of ``train``, ``val`` and ``trainval``; a stem in
+    ``fixed`` goes to the split named there (its inputs say it, as COCO's
+    ``instances_val2017.json`` does), the others by the rule above."""
     trainval = sorted(set(stems))
-    where = {s: split_of(s, val_fraction=val_fraction, seed=seed) for s in trainval}
+    where = {
+        s: fixed.get(s) or split_of(s, val_fraction=val_fraction, seed=seed)
+        for s in trainval
+    }
     return {
         "train": [s for s in trainval if where[s] == "train"],
         "val": [s for s in trainval if where[s] == "val"],

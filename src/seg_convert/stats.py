@@ -118,7 +118,7 @@ def annotation_stats(input_dir: Path, options: Options) -> DatasetStats:
         except SegConvertError as error:
             stats.failed.append(str(error))
             continue
-        shapes = sample.annotation.shapes
+        shapes = sample.shapes()
         stats.images += 1
         stats.shapes_per_type.update(shape.shape_type for shape in shapes)
         stats.instances += sample.arrays.object_count

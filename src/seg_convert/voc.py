@@ -33,7 +33,6 @@ from .dataset_files import (
     write_files,
 )
 from .errors import AnnotationError, LabelsError
-from .instance_masks import instance_masks
 from .labels import (
     BACKGROUND_NAME,
     LABELMAP_BACKGROUND,
@@ -209,7 +208,7 @@ class VocWriter:
                 "or convert without --instances",
             )
         if self.layout.detection:
-            for text in (sample.stem, *(s.label for s in sample.annotation.shapes)):
+            for text in (sample.stem, *sample.arrays.instance_labels):
                 problem = xml_text_problem(text)
                 if problem is not None:
                     raise AnnotationError(
@@ -254,9 +253,7 @@ class VocWriter:
         warnings: tuple[str, ...] = ()
         if layout.detection:
             height, width = arrays.classes.shape
-            objects = instance_masks(
-                sample.annotation.shapes, sample.class_ids, height=height, width=width
-            )
+            objects = sample.objects()
             xml = annotation_xml(stem, width=width, height=height, instances=objects)
             files.append((root / ANNOTATIONS_DIR / f"{stem}.xml", xml))
             if any(item.box is None for item in objects):

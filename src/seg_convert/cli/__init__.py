@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from ..workers import keep_freed_memory
+from .coco2voc import coco2voc_command
 from .colormap import colormap_command
 from .common import set_debug
 from .labelme2coco import labelme2coco_command
@@ -38,6 +39,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 for command in (
     labelme2voc_command,
     labelme2coco_command,
+    coco2voc_command,
     validate_command,
     colormap_command,
     stats_command,

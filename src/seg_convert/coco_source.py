@@ -1,0 +1,294 @@
+"""COCO instance files as a sample source: one sample per image.
+
+An image's ``file_name`` is relative to the images folder (``--images``) and
+must stay inside it. Its annotations are decoded by pycocotools as
+``COCO.annToMask`` decodes them and painted in file order, later over earlier
+(``order="area"``: larger first, so small objects stay on top); crowd regions
+(``iscrowd: 1``) are void unless ``crowd="class"``. Non-crowd annotations are
+instances 1, 2, ... in file order. Classes: the categories sorted by id are
+1..K (``category_labels``), or a labels table maps categories by name.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from .annotation import load_image_from
+from .coco_index import CocoImage, CocoIndex, index_coco_files
+from .coco_masks import (
+    Region,
+    SegmentationError,
+    area,
+    objects,
+    paint,
+    segmentation_rle,
+)
+from .discovery import Input, stem_problem
+from .errors import (
+    AnnotationError,
+    ImageError,
+    InputError,
+    LabelsError,
+    SegConvertError,
+)
+from .fingerprints import Fingerprint, file_print
+from .labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable, parse_labels
+from .options import Options
+from .sample import CheckedSample
+
+PaintOrder = Literal["file", "area"]
+PAINT_ORDERS: tuple[PaintOrder, ...] = ("file", "area")
+CrowdMode = Literal["void", "class"]
+CROWD_MODES: tuple[CrowdMode, ...] = ("void", "class")
+WARNING_UNKNOWN_SKIPPED = (
+    "annotations of categories not in the labels skipped (--skip-unknown)"
+)
+
+
+@dataclass(frozen=True)
+class CocoReader:
+    """The per-image check: small and picklable, it runs in worker processes."""
+
+    images_dir: Path
+    categories: Mapping[int, str]
+    skip_unknown: bool = False
+    order: PaintOrder = "file"
+    crowd: CrowdMode = "void"
+
+    def __call__(
+        self, item: Input, options: Options, *, instances: bool, gray: bool = False
+    ) -> CheckedSample:
+        if not isinstance(item, CocoImage):
+            raise TypeError(f"not a COCO image: {item!r}")
+        try:
+            return self._check(item, options, instances=instances, gray=gray)
+        except SegConvertError as error:
+            if error.path != item.source:
+                raise
+            # Said of the file: say which image.
+            message = f"{_where(item)}: {error.message}"
+            raise type(error)(item.source, message) from None
+
+    def image_path(self, item: CocoImage) -> Path:
+        """Where ``item``'s image is; a name that leaves ``images_dir`` is an
+        error."""
+        name = PurePosixPath(item.file_name)
+        if name.is_absolute() or ".." in name.parts or "\\" in item.file_name:
+            raise ImageError(
+                item.source,
+                "file_name must be a relative path inside --images with / "
+                "separators (not absolute, no '..')",
+            )
+        return self.images_dir / name
+
+    def _check(
+        self, item: CocoImage, options: Options, *, instances: bool, gray: bool
+    ) -> CheckedSample:
+        problem = stem_problem(item.stem)
+        if problem is not None:
+            raise AnnotationError(item.source, problem)
+        image_file = self.image_path(item)
+        image_print = file_print(image_file)
+        annotations = list(_read_annotations(item))
+        regions, skipped = self._regions(item, annotations, options.labels)
+        loaded = load_image_from(
+            image_file,
+            owner=item.source,
+            what="the image",
+            declared_size=(item.width, item.height),
+            declared_names=("width", "height"),
+            max_image_pixels=options.max_image_pixels,
+            max_image_bytes=options.max_image_bytes,
+            gray=gray,
+        )
+        if self.order == "area":
+            regions = sorted(regions, key=lambda region: -area(region.rle))
+        arrays = paint(
+            regions, height=item.height, width=item.width, instances=instances
+        )
+        return CheckedSample(
+            stem=item.stem,
+            source=item.source,
+            image=loaded,
+            image_file=image_file,
+            arrays=arrays,
+            fingerprint=(
+                None if image_print is None else (item.annotations_print, image_print)
+            ),
+            warnings=(WARNING_UNKNOWN_SKIPPED,) if skipped else (),
+            objects_read=len(annotations),
+            where=_where(item),
+            object_masks=functools.partial(objects, regions),
+        )
+
+    def _regions(
+        self, item: CocoImage, annotations: list[dict[str, Any]], labels: LabelTable
+    ) -> tuple[list[Region], bool]:
+        """The regions to paint, in file order, and whether any was skipped."""
+        regions, skipped, number = [], False, 0
+        for index, annotation in enumerate(annotations):
+            where = f"annotation {annotation.get('id', f'[{index}]')}"
+            category_id = annotation.get("category_id")
+            name = (
+                self.categories.get(category_id)
+                if isinstance(category_id, int) and not isinstance(category_id, bool)
+                else None
+            )
+            if name is None:
+                raise AnnotationError(
+                    item.source,
+                    f"{where}: category_id {category_id!r} is not in 'categories'",
+                )
+            class_id = labels.ids.get(name)
+            if class_id is None:
+                if self.skip_unknown:
+                    skipped = True
+                    continue
+                raise AnnotationError(
+                    item.source,
+                    f"{where}: category {name!r} (id {category_id}) is not in the "
+                    "labels (add it there, or use --skip-unknown)",
+                )
+            crowd = annotation.get("iscrowd", 0)
+            if crowd not in (0, 1) or isinstance(crowd, bool):
+                raise AnnotationError(
+                    item.source, f"{where}: 'iscrowd' must be 0 or 1, not {crowd!r}"
+                )
+            try:
+                rle = segmentation_rle(
+                    annotation.get("segmentation"),
+                    height=item.height,
+                    width=item.width,
+                )
+            except SegmentationError as error:
+                raise AnnotationError(item.source, f"{where}: {error}") from None
+            if crowd:
+                void = self.crowd == "void"
+                regions.append(
+                    Region(rle, IGNORE_ID if void else class_id, 0, IGNORE_NAME)
+                )
+            else:
+                number += 1
+                regions.append(Region(rle, class_id, number, name))
+        return regions, skipped
+
+
+def _where(item: CocoImage) -> str:
+    return f"image {item.image_id} ({item.file_name})"
+
+
+def _read_annotations(item: CocoImage) -> Iterator[dict[str, Any]]:
+    """The image's annotations, read back from their spans in the file."""
+    try:
+        with item.source.open("rb") as stream:
+            for start, end in item.annotation_spans():
+                stream.seek(start)
+                data = stream.read(end - start)
+                try:
+                    annotation = json.loads(data)
+                except ValueError:
+                    annotation = None
+                if not isinstance(annotation, dict):
+                    raise AnnotationError(
+                        item.source,
+                        f"the annotation at byte {start} changed since the file "
+                        "was indexed (run again)",
+                    )
+                yield annotation
+    except OSError as error:
+        raise AnnotationError(item.source, f"cannot read: {error.strerror}") from None
+
+
+@dataclass(frozen=True)
+class CocoSource:
+    """Some COCO instance files and the folder their images are in."""
+
+    reader: CocoReader
+    index: CocoIndex = field(repr=False, compare=False)
+
+    @property
+    def root(self) -> Path:
+        return self.reader.images_dir
+
+    @property
+    def check(self) -> CocoReader:
+        return self.reader
+
+    def inputs(self, *, exclude: Sequence[Path]) -> list[Input]:
+        return list(self.index.images)
+
+    def fingerprint(self, item: Input, image: Path | None, /) -> Fingerprint | None:
+        if not isinstance(item, CocoImage):
+            raise TypeError(f"not a COCO image: {item!r}")
+        try:
+            image_print = file_print(self.reader.image_path(item))
+        except ImageError:
+            return None
+        return None if image_print is None else (item.annotations_print, image_print)
+
+    def fixed_splits(self, items: Sequence[Input]) -> Mapping[str, str]:
+        return {
+            item.stem: item.split
+            for item in items
+            if isinstance(item, CocoImage) and item.split is not None
+        }
+
+    def category_labels(self) -> LabelTable:
+        """The categories sorted by id as classes 1..K, named by their names."""
+        files = ", ".join(str(path) for path in self.index.files)
+        return category_labels(self.index.categories, where=files)
+
+
+def open_coco(
+    annotation_files: Sequence[Path],
+    *,
+    images_dir: Path,
+    skip_unknown: bool = False,
+    order: PaintOrder = "file",
+    crowd: CrowdMode = "void",
+) -> CocoSource:
+    """Index ``annotation_files`` (see ``coco_index``) into a source of their
+    images. The reading options are part of every image's fingerprint, so a
+    change of them converts every image again."""
+    if not annotation_files:
+        raise InputError(None, "no COCO annotation files given")
+    salt = json.dumps([skip_unknown, order, crowd]).encode()
+    index = index_coco_files(annotation_files, salt=salt)
+    reader = CocoReader(
+        images_dir=images_dir,
+        categories=dict(index.categories),
+        skip_unknown=skip_unknown,
+        order=order,
+        crowd=crowd,
+    )
+    return CocoSource(reader=reader, index=index)
+
+
+def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
+    """``_background_`` then the category names in id order: dense class ids
+    1..K whatever the COCO ids. ``where`` names the files in messages."""
+    seen: dict[str, int] = {}
+    for category_id in sorted(categories):
+        name = categories[category_id]
+        if name in (BACKGROUND_NAME, IGNORE_NAME):
+            raise LabelsError(
+                where,
+                f"category {category_id} is named {name!r}, which the class table "
+                "keeps for id 0 or void (give --labels)",
+            )
+        if name in seen:
+            raise LabelsError(
+                where,
+                f"categories {seen[name]} and {category_id} are both named "
+                f"{name!r} (give --labels, which maps categories by name)",
+            )
+        seen[name] = category_id
+    names = [categories[category_id] for category_id in sorted(categories)]
+    return parse_labels(
+        [IGNORE_NAME, BACKGROUND_NAME, *names], where=where, unit="item"
+    )
