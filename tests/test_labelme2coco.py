@@ -694,3 +694,49 @@ def test_shards_then_a_plain_run_give_the_unsharded_files(
         f"converted 0 of 4 files into {sharded}, 4 unchanged since the last run\n"
     )
     assert annotation_bytes(sharded) == annotation_bytes(whole)
+
+
+def dataset_tree(out: Path) -> dict[str, bytes]:
+    """Every file but seg-convert's own records."""
+    return {
+        path.relative_to(out).as_posix(): path.read_bytes()
+        for path in sorted(out.rglob("*"))
+        if path.is_file() and ".seg-convert" not in path.relative_to(out).parts
+    }
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (("labelme2coco", "--panoptic"), ("labelme2coco",)),
+        (("labelme2coco", "--panoptic"), ("labelme2voc", "--layout", "voc")),
+        (("labelme2voc", "--layout", "voc", "--instances"), ("labelme2coco",)),
+    ],
+    ids=["panoptic-dropped", "coco-then-voc", "voc-then-coco"],
+)
+def test_a_changed_format_or_option_leaves_exactly_a_clean_runs_files(
+    scenes: tuple[Path, Path],
+    tmp_path: Path,
+    first: tuple[str, ...],
+    then: tuple[str, ...],
+) -> None:
+    source, labels = scenes
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    run(first[0], source, out, labels, *first[1:])
+    run(then[0], source, out, labels, *then[1:])
+    run(then[0], source, clean, labels, *then[1:])
+    assert sorted(dataset_tree(out)) == sorted(dataset_tree(clean))
+
+
+def test_a_bad_source_date_epoch_fails_before_any_work(
+    scenes: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, labels = scenes
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["labelme2coco", str(source), str(out), "--labels", str(labels)]
+    )
+    assert result.exit_code == 2
+    assert "SOURCE_DATE_EPOCH" in result.stderr
+    assert not out.exists()

@@ -87,3 +87,9 @@ def test_the_report_shows_the_options_of_its_format() -> None:
 def test_impossible_options_are_refused(changes: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         dataclasses.replace(BASE, **changes)
+
+
+def test_stuff_in_any_order_is_the_same_run() -> None:
+    one = dataclasses.replace(BASE, stuff=("sky", "cat"))
+    other = dataclasses.replace(BASE, stuff=("cat", "sky", "cat"))
+    assert one == other and one.sample_key(COCO) == other.sample_key(COCO)

@@ -32,6 +32,7 @@ from seg_convert.sample import FileResult
 from .conftest import WriteAnnotation, shape
 
 KEY = "k1"
+FOLDERS = frozenset({"a", "x", "y"})  # the test's "dataset folders"
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def open_state(
     out: Path, key: str = KEY, *, shard: Shard | None = None, force: bool = False
 ) -> OutputState:
     prepare_state_dir(out)
-    return OutputState.open(out, key=key, shard=shard, force=force)
+    return OutputState.open(out, key=key, shard=shard, force=force, folders=FOLDERS)
 
 
 def run_once(
@@ -524,3 +525,124 @@ def test_an_output_on_a_read_only_file_system_is_a_usage_error(
         assert result.exit_code == 2, result.output
         last = result.stderr.splitlines()[-1]
         assert last.startswith(f"Error: {target}") and "Read-only file system" in last
+
+
+# --- what a hostile review found -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["keep.txt", ".seg-convert/lock", "a/keep.txt", "elsewhere/a.out", "a/a"],
+    ids=["root-file", "lock", "other-name", "other-folder", "no-suffix"],
+)
+def test_a_record_may_name_only_its_samples_files_in_dataset_folders(
+    dirs: tuple[Path, Path], forged: str
+) -> None:
+    source, out = dirs
+    run_once(source, out, ["a"])
+    (out / "a" / "keep.txt").write_text("mine")
+    (out / "keep.txt").write_text("mine")
+    (out / "elsewhere").mkdir()
+    (out / "elsewhere" / "a.out").write_text("mine")
+    data = manifest(out)
+    data["entries"]["a"]["outputs"].append(forged)
+    write_manifest(out, data)
+    with pytest.raises(OutputError, match="not a file of this sample"):
+        open_state(out)
+    run_once(source, out, ["a"], force=True)  # proves nothing of the forged file
+    for kept in ("keep.txt", "a/keep.txt", "elsewhere/a.out"):
+        assert (out / kept).read_text() == "mine"
+
+
+def test_a_no_op_run_leaves_folders_of_its_own_alone(dirs: tuple[Path, Path]) -> None:
+    """Only the writers' folders are removed when empty: not a user's empty
+    folder, nor the empty folders of a git repository kept in OUTPUT_DIR."""
+    source, out = dirs
+    run_once(source, out, ["a"])
+    for folder in ("userdir/empty", ".git/refs/tags"):
+        (out / folder).mkdir(parents=True)
+    run_once(source, out, ["a"])
+    assert (out / "userdir" / "empty").is_dir()
+    assert (out / ".git" / "refs" / "tags").is_dir()
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["[" * 100_000, '{"version": 1, "options_key": "k1", "entries": ' + "[" * 100_000],
+    ids=["list", "entries"],
+)
+def test_a_deeply_nested_manifest_is_unreadable_and_force_starts_over(
+    dirs: tuple[Path, Path], content: str
+) -> None:
+    source, out = dirs
+    run_once(source, out, ["a"])
+    (out / STATE_DIR / "manifest.json").write_text(content)
+    with pytest.raises(OutputError, match="nested too deeply"):
+        open_state(out)
+    assert sorted(run_once(source, out, ["a"], force=True).entries) == ["a"]
+
+
+def test_a_dangling_link_among_shard_manifests_is_a_clean_error(
+    dirs: tuple[Path, Path],
+) -> None:
+    source, out = dirs
+    run_once(source, out, ["a"])
+    (out / STATE_DIR / "manifest-0-of-2.json").symlink_to(out / "nowhere")
+    with pytest.raises(OutputError, match="unreadable seg-convert manifest"):
+        open_state(out)
+    assert sorted(run_once(source, out, ["a"], force=True).entries) == ["a"]
+
+
+def test_a_journal_without_its_manifest_is_still_ours(dirs: tuple[Path, Path]) -> None:
+    source, out = dirs
+    run_once(source, out, ["a"])
+    data = manifest(out)
+    (out / STATE_DIR / "manifest.json").unlink()
+    line = {"stem": "a", **data["entries"]["a"]}
+    (out / STATE_DIR / "journal.jsonl").write_text(json.dumps(line) + "\n")
+    prepare_state_dir(out)  # not refused as someone else's directory
+    state = run_once(source, out, ["a"], force=True)
+    assert sorted(state.entries) == ["a"] and sorted(manifest(out)["entries"]) == ["a"]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["out/JPEGImages/a.jpg", "out/.seg-convert/lock", "out/report.json", "in/a.json"],
+    ids=["sample-file", "lock", "in-output", "an-input"],
+)
+def test_a_report_path_that_would_destroy_something_is_refused(
+    converted_dir: Path, tmp_path: Path, labels_file: Path, where: str
+) -> None:
+    report = tmp_path / where
+    before = report.read_bytes() if report.exists() else None
+    result = convert(
+        tmp_path / "in", converted_dir, labels_file, "--report", str(report)
+    )
+    assert result.exit_code == 2
+    assert "--report" in result.stderr
+    assert (report.read_bytes() if report.exists() else None) == before
+
+
+def test_a_report_may_replace_an_earlier_report(
+    converted_dir: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    report = tmp_path / "report.json"
+    for _ in range(2):
+        args = ("--report", str(report))
+        assert (
+            convert(tmp_path / "in", converted_dir, labels_file, *args).exit_code == 0
+        )
+    assert json.loads(report.read_text())["report_version"] == 1
+
+
+def test_a_link_planted_in_place_of_an_output_is_replaced(
+    converted_dir: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes(b"not ours")
+    planted = converted_dir / "JPEGImages" / "a.jpg"
+    planted.unlink()
+    planted.symlink_to(outside)
+    assert convert(tmp_path / "in", converted_dir, labels_file).exit_code == 0
+    assert not planted.is_symlink() and planted.read_bytes()[:2] == b"\xff\xd8"
+    assert outside.read_bytes() == b"not ours"

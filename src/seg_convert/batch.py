@@ -28,7 +28,7 @@ from .sources import LabelmeSource, SampleSource
 from .splits import make_splits
 from .voc import VocWriter
 from .workers import run_files
-from .writers import DatasetWriter
+from .writers import DatasetWriter, known_folders, remove_other_formats
 
 if TYPE_CHECKING:  # pycocotools is loaded only for COCO runs
     from .coco_source import CocoSource
@@ -180,7 +180,13 @@ def convert_directory(
         # Holding the directory alone, a run may sweep every temporary file;
         # a shard only those of runs that are gone.
         sweep_temporary_files(output_dir, all_runs=shard is None)
-        state = OutputState.open(output_dir, key=key, shard=shard, force=options.force)
+        state = OutputState.open(
+            output_dir,
+            key=key,
+            shard=shard,
+            force=options.force,
+            folders=known_folders(),
+        )
         state.save()  # the directory is ours from now on, even if this run is killed
         prepare_folders(output_dir, writer.dataset_dirs())
         results = _convert_planned(
@@ -213,6 +219,7 @@ def convert_directory(
             ),
             complete=shard is None,
         )
+        remove_other_formats(output_dir, writer.format)
     font_warning = (
         undrawable_names_warning(options.font, options.labels.names)
         if options.visualize and options.font is not None

@@ -23,6 +23,7 @@ the two files and the same for the same inputs.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from .dataset_files import (
 )
 from .errors import OutputError
 from .options import COCO, Options
-from .output_state import STATE_DIR
+from .output_state import STATE_DIR, remove_inside
 from .sample import CheckedSample, WrittenSample
 from .splits import split_of
 from .visualize import draw_outlines, draw_visualization
@@ -52,6 +53,26 @@ ANNOTATIONS_DIR = "annotations"
 VISUALIZATION_DIR = "Visualization"
 PARTS_DIR = f"{STATE_DIR}/coco"
 SPLITS = ("train", "val")
+PANOPTIC_FOLDERS = tuple(f"{ANNOTATIONS_DIR}/panoptic_{split}" for split in SPLITS)
+# Every folder any options put into a COCO dataset, and the once-per-dataset
+# files: what a run in another format may have to clean up.
+ALL_FOLDERS = frozenset(
+    {IMAGES_DIR, ANNOTATIONS_DIR, PARTS_DIR, VISUALIZATION_DIR, *PANOPTIC_FOLDERS}
+)
+PANOPTIC_FILES = tuple(f"{ANNOTATIONS_DIR}/panoptic_{split}.json" for split in SPLITS)
+DATASET_FILES = (
+    *(f"{ANNOTATIONS_DIR}/instances_{split}.json" for split in SPLITS),
+    *PANOPTIC_FILES,
+)
+
+
+def remove_dataset_files(root: Path) -> None:
+    """Remove what a COCO run writes once per dataset (a run in another format
+    into this directory does)."""
+    for relative in DATASET_FILES:
+        remove_inside(root, relative)
+
+
 WARNING_EMPTY = "objects with no pixel inside the image left out"
 WARNING_COVERED = "objects wholly covered by later shapes left out (--crop-covered)"
 
@@ -63,6 +84,9 @@ class CocoWriter:
     options: Options
     format: str = field(default=COCO, init=False)
 
+    def __post_init__(self) -> None:
+        _info()  # a bad SOURCE_DATE_EPOCH fails the run before any work
+
     @property
     def instances(self) -> bool:
         return True  # objects are what COCO annotates
@@ -72,7 +96,7 @@ class CocoWriter:
         if self.options.visualize:
             dirs.append(VISUALIZATION_DIR)
         if self.options.panoptic:
-            dirs += [f"{ANNOTATIONS_DIR}/panoptic_{split}" for split in SPLITS]
+            dirs += PANOPTIC_FOLDERS
         return dirs
 
     def check(self, sample: CheckedSample) -> None:
@@ -143,6 +167,9 @@ class CocoWriter:
     def write_dataset(
         self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
     ) -> tuple[str, ...]:
+        if not self.options.panoptic:
+            for relative in PANOPTIC_FILES:  # of an earlier run with --panoptic
+                remove_inside(root, relative)
         if not complete:
             return ()  # a shard: the run without --shard assembles the files
         stems = sorted(splits["trainval"])
@@ -152,11 +179,7 @@ class CocoWriter:
         for stem in stems:
             first_annotation[stem] = count
             count += len(_read_part(root, stem)["annotations"])
-        info = dataset_info(
-            description="seg-convert labelme2coco",
-            version=__version__,
-            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-        )
+        info = _info()
         names = self.options.labels.names
         for split in SPLITS:
             members = splits[split]
@@ -191,6 +214,14 @@ class CocoWriter:
         return frozenset(self.options.labels.ids[name] for name in self.options.stuff)
 
 
+def _info() -> dict[str, object]:
+    return dataset_info(
+        description="seg-convert labelme2coco",
+        version=__version__,
+        source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+    )
+
+
 def _dumps(item: object) -> str:
     return json.dumps(item, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
 
@@ -202,23 +233,62 @@ def _read_part(root: Path, stem: str) -> dict[str, Any]:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         with os.fdopen(fd, "rb") as stream:
             part: dict[str, Any] = json.loads(stream.read())
-        image, annotations = part["image"], part["annotations"]
-        panoptic = part.get("panoptic", {"segments_info": []})
-        if not (
-            isinstance(image, dict)
-            and all(isinstance(image[side], int) for side in ("height", "width"))
-            and isinstance(annotations, list)
-            and all(isinstance(fields, dict) for fields in annotations)
-            and isinstance(panoptic["segments_info"], list)
-        ):
-            raise ValueError("not a part")
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        _check_part(part)
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as error:
         reason = error.strerror if isinstance(error, OSError) else error
         raise OutputError(
             path,
             f"unreadable part of the COCO files ({reason}); run again with --force",
         ) from None
     return part
+
+
+_ANNOTATION_KEYS = ("category_id", "segmentation", "area", "bbox", "iscrowd")
+
+
+def _check_part(part: object) -> None:
+    """Raise ValueError unless ``part`` holds what ``write_sample`` writes:
+    positive sizes, annotations of our keys with finite numbers (a forged
+    part must not reach the annotation files)."""
+    if not isinstance(part, dict):
+        raise ValueError("not an object")
+    image, annotations = part["image"], part["annotations"]
+    if not all(
+        _is_count(image[side]) and image[side] > 0 for side in ("height", "width")
+    ):
+        raise ValueError("image size is not two positive whole numbers")
+    if not isinstance(annotations, list):
+        raise ValueError("annotations is not a list")
+    for fields in annotations:
+        if not isinstance(fields, dict) or tuple(fields) != _ANNOTATION_KEYS:
+            raise ValueError("an annotation with other keys")
+        numbers = (
+            [fields["area"], *fields["bbox"]]
+            if isinstance(fields["bbox"], list)
+            else []
+        )
+        if (
+            not _is_count(fields["category_id"])
+            or fields["iscrowd"] != 0
+            or len(numbers) != 5
+            or not all(_is_number(n) for n in numbers)
+            or not isinstance(fields["segmentation"], list | dict)
+        ):
+            raise ValueError("an annotation of the wrong form")
+    if "panoptic" in part and not isinstance(part["panoptic"]["segments_info"], list):
+        raise ValueError("panoptic segments are not a list")
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
 
 
 def _image(root: Path, stem: str, image_id: int) -> dict[str, Any]:
@@ -235,7 +305,7 @@ def _annotations(
     root: Path, stem: str, image_id: int, first: int
 ) -> Iterator[dict[str, Any]]:
     for number, fields in enumerate(_read_part(root, stem)["annotations"], first):
-        yield {"id": number, "image_id": image_id, **fields}
+        yield {"id": number, "image_id": image_id, **fields}  # fields: checked keys
 
 
 def _panoptic(root: Path, stem: str, image_id: int) -> dict[str, Any]:

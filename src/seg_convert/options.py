@@ -78,6 +78,8 @@ class Options:
     debug: bool = field(default=False, metadata={**_RUN, "report": False})
 
     def __post_init__(self) -> None:
+        # The same stuff labels in any order or repetition are the same run.
+        object.__setattr__(self, "stuff", tuple(sorted(set(self.stuff))))
         if not 0.0 <= self.val_fraction <= 1.0:
             raise ValueError(f"val_fraction must be in [0, 1], not {self.val_fraction}")
         if self.jobs < 1:

@@ -76,27 +76,34 @@ class OutputState:
     """The records of one output directory (or one shard of it) during a run.
 
     Made by ``open``; ``plan`` says what to convert, ``record`` takes each result,
-    ``finish`` saves the manifest. Outputs that a plan or a result makes stale are
-    removed as soon as that is known.
+    ``save`` writes the manifest. Outputs that a plan or a result makes stale
+    are removed as soon as that is known. ``folders`` are the only folders
+    (relative to ``root``) a record may name a file in: the writers' own.
     """
 
     root: Path
     key: str
     shard: Shard | None
+    folders: frozenset[str]
     entries: dict[str, Entry] = field(default_factory=dict)
-    _saved: bytes = b""
 
     @classmethod
     def open(
-        cls, root: Path, *, key: str, shard: Shard | None, force: bool
+        cls,
+        root: Path,
+        *,
+        key: str,
+        shard: Shard | None,
+        force: bool,
+        folders: frozenset[str],
     ) -> OutputState:
         """Load the state of ``root`` (checked by ``check_output_dir``; the
         caller holds its lock), refusing an unreadable state unless ``force``.
         Samples written under another key, and all of them with ``force``, are
         removed."""
-        state = cls(root=root, key=key, shard=shard)
+        state = cls(root=root, key=key, shard=shard, folders=folders)
         for record_key, stem, entry in _load_records(
-            root / STATE_DIR, shard, force=force
+            root / STATE_DIR, shard, force=force, folders=folders
         ):
             if force or record_key != key:
                 state._remove(entry.outputs)
@@ -185,7 +192,7 @@ class OutputState:
     def _has_outputs(self, entry: Entry) -> bool:
         """Whether the sample's files are all still there (someone may have
         deleted some): if not, it is converted again rather than left short."""
-        return all(os.path.lexists(self.root / path) for path in entry.outputs)
+        return all(_is_file(self.root / path) for path in entry.outputs)
 
     def _relative(self, outputs: Iterable[Path]) -> tuple[str, ...]:
         return tuple(
@@ -211,15 +218,11 @@ class OutputState:
             remove_inside(self.root, relative)
 
     def _remove_empty_folders(self) -> None:
-        """Folders a change of options left empty (e.g. another layout's)."""
-        if not self.root.is_dir():
-            return
-        for folder, _dirs, _ in os.walk(self.root, topdown=False):
-            here = Path(folder)
-            if here == self.root or STATE_DIR in here.relative_to(self.root).parts:
-                continue
+        """The writers' folders a change of options left empty (e.g. another
+        layout's), deepest first; nothing else in OUTPUT_DIR is touched."""
+        for folder in sorted(self.folders, key=lambda name: -name.count("/")):
             with contextlib.suppress(OSError):
-                here.rmdir()  # only if empty; links to folders are not walked
+                remove_empty_inside(self.root, folder)
 
 
 def remove_inside(root: Path, relative: str) -> None:
@@ -245,6 +248,23 @@ def remove_inside(root: Path, relative: str) -> None:
             if stat.S_ISDIR(found.st_mode):
                 return  # never a folder: outputs are files
             os.unlink(parts[-1], dir_fd=fd)  # a link itself, never its target
+    finally:
+        os.close(fd)
+
+
+def remove_empty_inside(root: Path, relative: str) -> None:
+    """Remove the folder ``root/relative`` if it is empty, reached without
+    following a link (a link there is left alone)."""
+    parts = check_relative(relative)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            child = os.open(
+                part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd
+            )
+            os.close(fd)
+            fd = child
+        os.rmdir(parts[-1], dir_fd=fd)  # fails unless an empty folder, never a link
     finally:
         os.close(fd)
 
@@ -289,7 +309,9 @@ def prepare_state_dir(root: Path) -> Path:
             "is a symbolic link; seg-convert keeps its records in the output "
             "directory itself (remove the link)",
         )
-    ours = state_dir.is_dir() and any(state_dir.glob("manifest*.json"))
+    ours = state_dir.is_dir() and any(
+        any(state_dir.glob(pattern)) for pattern in ("manifest*.json", "journal*.jsonl")
+    )
     if root.is_dir() and not ours and any(p.name != STATE_DIR for p in root.iterdir()):
         raise OutputError(
             root,
@@ -306,7 +328,9 @@ def prepare_state_dir(root: Path) -> Path:
 Record = tuple[str, str, Entry]  # (options key, stem, entry)
 
 
-def _load_records(state_dir: Path, shard: Shard | None, *, force: bool) -> list[Record]:
+def _load_records(
+    state_dir: Path, shard: Shard | None, *, force: bool, folders: frozenset[str]
+) -> list[Record]:
     """Every sample the state of this run's part of the directory records, in
     the order later records win."""
     main = _manifest_path(state_dir, None)
@@ -316,7 +340,7 @@ def _load_records(state_dir: Path, shard: Shard | None, *, force: bool) -> list[
             for path in state_dir.glob("manifest-*-of-*.json")
             if (found := _shard_of(path)) is not None
         ),
-        key=lambda pair: pair[0].stat().st_mtime_ns,
+        key=lambda pair: _modified(pair[0]),
     )
     sources: list[tuple[Path, Shard | None]]
     if shard is None:
@@ -328,7 +352,7 @@ def _load_records(state_dir: Path, shard: Shard | None, *, force: bool) -> list[
         sources = [(own, shard)] if own.exists() else [(main, None)]
     records: list[Record] = []
     for path, owner in sources:
-        loaded = _load_file(path, owner, force=force)
+        loaded = _load_file(path, owner, force=force, folders=folders)
         if owner is not None and shard is None:
             # A shard's records replace what the main manifest says of its stems.
             records = [r for r in records if not owner.holds(r[1])]
@@ -336,6 +360,23 @@ def _load_records(state_dir: Path, shard: Shard | None, *, force: bool) -> list[
     if shard is not None:
         records = [r for r in records if shard.holds(r[1])]
     return records
+
+
+def _is_file(path: Path) -> bool:
+    """A regular file itself, not a link to one (a link planted in place of an
+    output is replaced by converting the sample again)."""
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
+
+
+def _modified(path: Path) -> int:
+    """When a state file was written (a dangling link counts as oldest)."""
+    try:
+        return path.lstat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _shard_of(path: Path) -> Shard | None:
@@ -352,12 +393,14 @@ def _manifest_path(state_dir: Path, shard: Shard | None) -> Path:
     return state_dir / _names(shard)[0]
 
 
-def _load_file(path: Path, shard: Shard | None, *, force: bool) -> list[Record]:
+def _load_file(
+    path: Path, shard: Shard | None, *, force: bool, folders: frozenset[str]
+) -> list[Record]:
     """The records of one manifest and its journal. Unreadable ones raise
     OutputError, or with ``force`` yield what can be proven ours."""
     journal = path.with_name(_names(shard)[1])
-    if not path.exists():
-        return []
+    if not os.path.lexists(path):
+        return [] if not force else _proven(journal, folders)
     try:
         data = json.loads(_read_state_file(path))
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
@@ -369,19 +412,43 @@ def _load_file(path: Path, shard: Shard | None, *, force: bool) -> list[Record]:
         entries = data.get("entries")
         if not isinstance(key, str) or not isinstance(entries, dict):
             raise CorruptState("no options_key or entries")
-        records = [(key, _stem(stem), _entry(item)) for stem, item in entries.items()]
-    except (OSError, ValueError) as error:
+        records = [
+            (key, stem, _checked(stem, item, folders)) for stem, item in entries.items()
+        ]
+    except (OSError, ValueError, RecursionError) as error:
         if not force:
-            reason = error.strerror if isinstance(error, OSError) else error
+            reason = _reason(error)
             raise OutputError(
                 path,
                 f"unreadable seg-convert manifest ({reason}); remove the output "
                 "directory, or run with --force",
             ) from None
         # --force starts over; what the journal proves ours is removed.
-        return [("", stem, entry) for stem, entry in _journal_entries(journal)]
-    records += [(key, stem, entry) for stem, entry in _journal_entries(journal)]
+        return _proven(journal, folders)
+    try:
+        records += [
+            (key, stem, entry) for stem, entry in _journal_entries(journal, folders)
+        ]
+    except OutputError:
+        if not force:
+            raise
     return records
+
+
+def _proven(journal: Path, folders: frozenset[str]) -> list[Record]:
+    """What a journal proves ours, for --force over an unreadable manifest."""
+    try:
+        return [("", stem, entry) for stem, entry in _journal_entries(journal, folders)]
+    except OutputError:
+        return []  # nothing can be proven: start over, removing nothing
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error)
 
 
 def _read_state_file(path: Path) -> bytes:
@@ -390,23 +457,43 @@ def _read_state_file(path: Path) -> bytes:
         return stream.read()
 
 
-def _journal_entries(path: Path) -> Iterator[tuple[str, Entry]]:
+def _journal_entries(
+    path: Path, folders: frozenset[str]
+) -> Iterator[tuple[str, Entry]]:
     try:
         lines = _read_state_file(path).splitlines()
     except FileNotFoundError:
         return
     except OSError as error:
-        raise OutputError(path, f"cannot read: {error.strerror}") from None
+        raise OutputError(path, f"cannot read: {_reason(error)}") from None
     for line in lines:
         try:
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise CorruptState("not an object")
-            entry = _entry(item)
             stem = _stem(item.get("stem"))
-        except ValueError:
+            entry = _checked(stem, item, folders)
+        except (ValueError, RecursionError):
             continue  # the line a killed run was writing, or a forged one
         yield stem, entry
+
+
+def _checked(stem: object, item: object, folders: frozenset[str]) -> Entry:
+    """An entry read back, checked: each output is a file named after the
+    sample in one of the writers' folders, nothing else of OUTPUT_DIR."""
+    name = _stem(stem)
+    if not isinstance(item, dict):
+        raise CorruptState(f"the entry of {name!r} is not an object")
+    entry = _entry(item)
+    for output in entry.outputs:
+        folder, _, file_name = output.rpartition("/")
+        stem_part, dot, suffix = file_name.rpartition(".")
+        if folder not in folders or stem_part != name or not dot or not suffix:
+            raise CorruptState(
+                f"output path {output!r} of {name!r} is not a file of this sample "
+                "in a dataset folder"
+            )
+    return entry
 
 
 def _stem(value: object) -> str:

@@ -20,6 +20,8 @@ reach are counted in ``not_tried`` and not listed.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from .errors import OutputError
 from .sample import FileResult
 
 REPORT_VERSION = 1
+_LARGEST_REPORT = 1 << 30  # a report of a million files is a few hundred MB
 
 
 def report_document(
@@ -76,6 +79,33 @@ def json_text(document: Mapping[str, Any]) -> str:
     undecodable bytes of a non-UTF-8 file name become JSON escapes."""
     text = json.dumps(document, ensure_ascii=False, indent=2)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def report_path_problem(path: Path, *, output_dir: Path) -> str | None:
+    """Why the report must not be written at ``path`` (None: it may): not in a
+    folder, inside OUTPUT_DIR (it would become part of the dataset, or replace
+    a record or lock), or over a file that is not an earlier report (an input,
+    a labels file: the report would destroy it)."""
+    if not path.parent.is_dir():
+        return f"{path.parent} is not a directory"
+    real, out = os.path.realpath(path), os.path.realpath(output_dir)
+    if real == out or real.startswith(out.rstrip(os.sep) + os.sep):
+        return f"{path} is inside OUTPUT_DIR {output_dir}; write the report elsewhere"
+    if os.path.lexists(path) and not _is_report(path):
+        return f"{path} exists and is not a seg-convert report; give a new file name"
+    return None
+
+
+def _is_report(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False
+            data = json.loads(stream.read(_LARGEST_REPORT))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "report_version" in data
 
 
 def write_report(path: Path, document: Mapping[str, Any]) -> None:

@@ -41,12 +41,14 @@ from .labels import (
     class_name_problem,
 )
 from .options import VOC, Options
+from .output_state import remove_inside
 from .rasterize import Rasterized
 from .sample import CheckedSample, WrittenSample
 from .visualize import draw_visualization
 from .voc_detection import (
     ANNOTATIONS_DIR,
     MAIN_DIR,
+    SPLIT_LISTS,
     WARNING_EMPTY,
     annotation_xml,
     remove_lists,
@@ -109,6 +111,28 @@ def dataset_dirs(
         if visualize:
             dirs.append(OBJECT_VISUALIZATION_DIR)
     return dirs
+
+
+# Every folder any options put into a VOC dataset, and the once-per-dataset
+# files: what a run in another format or layout may have to clean up.
+ALL_FOLDERS = frozenset(
+    name
+    for layout in LAYOUTS.values()
+    for name in dataset_dirs(layout, visualize=True, instances=True)
+)
+DATASET_FILES = (
+    CLASS_NAMES_FILE,
+    LABELMAP_FILE,
+    *(f"{SPLITS_DIR}/{name}.txt" for name in SPLIT_LISTS),
+)
+
+
+def remove_dataset_files(root: Path) -> None:
+    """Remove what a VOC run writes once per dataset (a run in another format
+    into this directory does)."""
+    for relative in DATASET_FILES:
+        remove_inside(root, relative)
+    remove_lists(root)
 
 
 def write_class_names(root: Path, labels: LabelTable) -> list[Path]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from .options import Options
+from .options import COCO, VOC, Options
 from .sample import CheckedSample, WrittenSample
 
 
@@ -52,3 +52,28 @@ class DatasetWriter(Protocol):
         shard, which holds only some of the samples.
         """
         ...
+
+
+def known_folders() -> frozenset[str]:
+    """Every folder a writer of any format puts files in, with the folders
+    above them: the only places the state may name, and where a run cleans up
+    empty folders and temporary files."""
+    from . import coco, voc  # coco loads pycocotools: only when converting
+
+    folders = voc.ALL_FOLDERS | coco.ALL_FOLDERS | {voc.SPLITS_DIR}
+    return frozenset(
+        "/".join(parts[:end])
+        for parts in (folder.split("/") for folder in folders)
+        for end in range(1, len(parts) + 1)
+    )
+
+
+def remove_other_formats(root: Path, output_format: str) -> None:
+    """Remove the once-per-dataset files of the formats other than
+    ``output_format``: a directory converted into another format before."""
+    from . import coco, voc
+
+    removers = {VOC: voc.remove_dataset_files, COCO: coco.remove_dataset_files}
+    for name, remove in removers.items():
+        if name != output_format:
+            remove(root)

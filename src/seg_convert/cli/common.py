@@ -26,7 +26,7 @@ from ..fonts import check_font
 from ..images import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from ..labels import load_labels
 from ..options import Options
-from ..report import report_document, write_report
+from ..report import report_document, report_path_problem, write_report
 from ..sample import FileResult
 from ..workers import default_jobs
 
@@ -261,13 +261,15 @@ def reading_params(params: dict[str, Any]) -> dict[str, Any]:
 Convert = Callable[[OnStart, OnResult, OnWait], ConversionReport]
 
 
-def run_conversion(convert: Convert, *, report_path: Path | None, quiet: bool) -> None:
+def run_conversion(
+    convert: Convert, *, output_dir: Path, report_path: Path | None, quiet: bool
+) -> None:
     """Run a conversion with progress, write its report, print its summary and
     exit 1 if any file failed."""
-    if report_path is not None and not report_path.parent.is_dir():
-        raise click.BadParameter(
-            f"{report_path.parent} is not a directory", param_hint="--report"
-        )
+    if report_path is not None:
+        problem = report_path_problem(report_path, output_dir=output_dir)
+        if problem is not None:
+            raise click.BadParameter(problem, param_hint="--report")
     progress = Progress("converting", show_bar=not quiet and sys.stderr.isatty())
     started = time.perf_counter()
     with reporting_errors():

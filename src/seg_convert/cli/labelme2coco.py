@@ -86,6 +86,7 @@ def labelme2coco_command(
             on_wait=on_wait,
             report_path=report_path,
         ),
+        output_dir=output_dir,
         report_path=report_path,
         quiet=quiet,
     )

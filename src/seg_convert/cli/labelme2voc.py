@@ -71,6 +71,7 @@ def labelme2voc_command(
             on_wait=on_wait,
             report_path=report_path,
         ),
+        output_dir=output_dir,
         report_path=report_path,
         quiet=quiet,
     )
