@@ -66,14 +66,27 @@ OnResult = Callable[[FileResult], None]
 OnWait = Callable[[str], None]
 
 
+@dataclass(frozen=True)
+class Hooks:
+    """What a caller hears during a run: ``on_start`` the number of inputs
+    before work starts, ``on_result`` each result in input order, ``on_wait`` a
+    line to show when another run holds the output directory and this one waits
+    for it (see ``seg_convert.locking``)."""
+
+    on_start: OnStart | None = None
+    on_result: OnResult | None = None
+    on_wait: OnWait | None = None
+
+
+NO_HOOKS = Hooks()
+
+
 def labelme2voc(
     input_dir: Path,
     output_dir: Path,
     options: Options,
     *,
-    on_start: OnStart | None = None,
-    on_result: OnResult | None = None,
-    on_wait: OnWait | None = None,
+    hooks: Hooks = NO_HOOKS,
     report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a VOC-style dataset in
@@ -82,22 +95,16 @@ def labelme2voc(
     ``output_dir`` must be new, empty, or written by an earlier run: then files
     whose JSON and image are unchanged (same size and modification time) are
     skipped unless ``options.force``, outputs of deleted inputs are removed, and
-    a change of the options that shape samples redoes everything. ``on_start``
-    gets the number of input files before work starts, ``on_result`` each file's
-    result, in input order; ``on_wait`` a line to show when another run holds
-    the output directory and this one waits for it (see ``seg_convert.locking``);
+    a change of the options that shape samples redoes everything.
     ``report_path``, where the caller will write its report, is never taken as
-    an input. Raises SegConvertError only for problems
-    with the whole job (inputs, output directory); per-file problems are in the
-    report.
+    an input. Raises SegConvertError only for problems with the whole job
+    (inputs, output directory); per-file problems are in the report.
     """
     return convert_directory(
         _labelme_source(input_dir, options),
         output_dir,
         writer=VocWriter(_with_font(options)),
-        on_start=on_start,
-        on_result=on_result,
-        on_wait=on_wait,
+        hooks=hooks,
         report_path=report_path,
     )
 
@@ -107,9 +114,7 @@ def labelme2coco(
     output_dir: Path,
     options: Options,
     *,
-    on_start: OnStart | None = None,
-    on_result: OnResult | None = None,
-    on_wait: OnWait | None = None,
+    hooks: Hooks = NO_HOOKS,
     report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert every labelme file in ``input_dir`` into a COCO dataset in
@@ -120,9 +125,7 @@ def labelme2coco(
         _labelme_source(input_dir, options),
         output_dir,
         writer=CocoWriter(_with_font(options)),
-        on_start=on_start,
-        on_result=on_result,
-        on_wait=on_wait,
+        hooks=hooks,
         report_path=report_path,
     )
 
@@ -132,9 +135,7 @@ def coco2voc(
     output_dir: Path,
     options: Options,
     *,
-    on_start: OnStart | None = None,
-    on_result: OnResult | None = None,
-    on_wait: OnWait | None = None,
+    hooks: Hooks = NO_HOOKS,
     report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert the images of COCO instance files (indexed by
@@ -145,9 +146,7 @@ def coco2voc(
         source,
         output_dir,
         writer=VocWriter(_with_font(options)),
-        on_start=on_start,
-        on_result=on_result,
-        on_wait=on_wait,
+        hooks=hooks,
         report_path=report_path,
     )
 
@@ -157,9 +156,7 @@ def convert_directory(
     output_dir: Path,
     *,
     writer: DatasetWriter,
-    on_start: OnStart | None = None,
-    on_result: OnResult | None = None,
-    on_wait: OnWait | None = None,
+    hooks: Hooks = NO_HOOKS,
     report_path: Path | None = None,
 ) -> ConversionReport:
     """Convert the samples of ``source`` into ``output_dir`` with ``writer``
@@ -176,7 +173,9 @@ def convert_directory(
         inputs = [item for item in inputs if shard.holds(item.stem)]
     key = options.sample_key(writer.format)
     state_dir = prepare_state_dir(output_dir)
-    with acquire_output_lock(state_dir, shard=shard, options_key=key, on_wait=on_wait):
+    with acquire_output_lock(
+        state_dir, shard=shard, options_key=key, on_wait=hooks.on_wait
+    ):
         # Holding the directory alone, a run may sweep every temporary file;
         # a shard only those of runs that are gone.
         sweep_temporary_files(output_dir, all_runs=shard is None)
@@ -197,8 +196,8 @@ def convert_directory(
             writer=writer,
             input_dir=input_dir,
             output_dir=output_dir,
-            on_start=on_start,
-            on_result=on_result,
+            on_start=hooks.on_start,
+            on_result=hooks.on_result,
         )
         state.save()
         # A shard cannot know which files other shards fail, so every shard lists

@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from .batch import OnResult, OnStart
+from .batch import NO_HOOKS, Hooks
 from .discovery import find_inputs
 from .options import Options
 from .sample import FileResult, convert_file
@@ -36,27 +36,26 @@ def validate(
     input_dir: Path,
     options: Options,
     *,
-    on_start: OnStart | None = None,
-    on_result: OnResult | None = None,
+    hooks: Hooks = NO_HOOKS,
 ) -> ValidationReport:
     """Check every labelme file in ``input_dir`` as ``labelme2voc`` with the same
     options would, and report what would fail. Writes nothing.
 
     Raises SegConvertError when the inputs cannot be listed or two would get the
-    same output name, as ``labelme2voc`` does. ``on_start`` gets the number of
-    input files, ``on_result`` each file's result, in input order.
+    same output name, as ``labelme2voc`` does. ``hooks`` hear of the run as
+    for ``labelme2voc``.
     """
     inputs = find_inputs(
         input_dir, recursive=options.recursive, flatten_names=options.flatten_names
     )
-    if on_start is not None:
-        on_start(len(inputs))
+    if hooks.on_start is not None:
+        hooks.on_start(len(inputs))
     check = functools.partial(convert_file, writer=VocWriter(options), output_dir=None)
     results = []
     work = run_files(check, inputs, jobs=options.jobs, on_death=FileResult.failure)
     with contextlib.closing(work) as checked:  # stops the workers on Ctrl-C too
         for result in checked:
             results.append(result)
-            if on_result is not None:
-                on_result(result)
+            if hooks.on_result is not None:
+                hooks.on_result(result)
     return ValidationReport(input_dir=input_dir, results=tuple(results))

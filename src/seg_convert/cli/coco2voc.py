@@ -154,13 +154,11 @@ def coco2voc_command(
         table = source.category_labels() if labels is None else labels
     options = make_options(params, labels=table)
     run_conversion(
-        lambda on_start, on_result, on_wait: coco2voc(
+        lambda hooks: coco2voc(
             source,
             output_dir,
             options,
-            on_start=on_start,
-            on_result=on_result,
-            on_wait=on_wait,
+            hooks=hooks,
             report_path=report_path,
         ),
         output_dir=output_dir,

@@ -19,7 +19,7 @@ import click
 
 from .. import __version__
 from ..annotation import check_encoding
-from ..batch import ConversionReport, OnResult, OnStart, OnWait
+from ..batch import ConversionReport, Hooks
 from ..discovery import parse_shard
 from ..errors import SegConvertError, Terminated
 from ..fonts import check_font
@@ -258,7 +258,7 @@ def reading_params(params: dict[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in names}
 
 
-Convert = Callable[[OnStart, OnResult, OnWait], ConversionReport]
+Convert = Callable[[Hooks], ConversionReport]
 
 
 def run_conversion(
@@ -274,7 +274,12 @@ def run_conversion(
     started = time.perf_counter()
     with reporting_errors():
         with progress:
-            report = convert(progress.start, progress.result, progress.wait)
+            hooks = Hooks(
+                on_start=progress.start,
+                on_result=progress.result,
+                on_wait=progress.wait,
+            )
+            report = convert(hooks)
         if report_path is not None:
             document = report_document(
                 report, version=__version__, seconds=time.perf_counter() - started

@@ -77,13 +77,11 @@ def labelme2coco_command(
     """
     options = make_options(params)
     run_conversion(
-        lambda on_start, on_result, on_wait: labelme2coco(
+        lambda hooks: labelme2coco(
             input_dir,
             output_dir,
             options,
-            on_start=on_start,
-            on_result=on_result,
-            on_wait=on_wait,
+            hooks=hooks,
             report_path=report_path,
         ),
         output_dir=output_dir,

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..batch import Hooks
 from ..report import json_text
 from ..validate import ValidationReport, validate
 from .common import (
@@ -51,8 +52,10 @@ def validate_command(input_dir: Path, output_format: str, **params: Any) -> None
         report = validate(
             input_dir,
             make_options(params),
-            on_start=progress.start,
-            on_result=progress.result if as_text else None,
+            hooks=Hooks(
+                on_start=progress.start,
+                on_result=progress.result if as_text else None,
+            ),
         )
     if as_text:
         problems = len(report.problems)
