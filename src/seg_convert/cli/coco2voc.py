@@ -8,18 +8,17 @@ from typing import Any
 import click
 
 from ..batch import coco2voc
-from ..images import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from ..labels import LabelTable
-from ..voc import LAYOUTS
-from ..workers import default_jobs
 from .common import (
     INPUT_DIR,
     LABELS,
-    instances_option,
+    image_limit_options,
+    jobs_option,
     make_options,
     output_options,
     reporting_errors,
     run_conversion,
+    voc_options,
 )
 
 PAINT_ORDERS = ("file", "area")
@@ -71,46 +70,9 @@ CROWD_MODES = ("void", "class")
     help="void: crowd regions (iscrowd 1) are ignored pixels (255 in PNGs, -1 in "
     ".npy). class: painted with their category (never an instance).",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    default=default_jobs,
-    show_default="all cores",
-    help="Worker processes; 1 works in this process. The result is the same "
-    "for any number.",
-)
-@click.option(
-    "--max-image-pixels",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_PIXELS,
-    show_default=True,
-    help="Refuse images with more pixels than this (a guard against "
-    "decompression bombs).",
-)
-@click.option(
-    "--max-image-bytes",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_IMAGE_BYTES,
-    show_default=True,
-    help="Refuse image files larger than this many bytes.",
-)
-@instances_option
-@click.option(
-    "--layout",
-    type=click.Choice(sorted(LAYOUTS)),
-    default="labelme",
-    show_default=True,
-    help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png. voc: "
-    "PASCAL VOC 2012, SegmentationClass/*.png and SegmentationClassNpy/*.npy, "
-    "as torchvision and mmsegmentation read it.",
-)
-@click.option(
-    "--npy/--no-npy",
-    default=True,
-    show_default=True,
-    help="Also write the label ids as int32 .npy arrays (4 bytes a pixel).",
-)
+@jobs_option
+@image_limit_options
+@voc_options
 @output_options
 def coco2voc_command(
     annotation_files: tuple[Path, ...],

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn, TypeVar
@@ -28,6 +28,7 @@ from ..labels import load_labels
 from ..options import Options
 from ..report import report_document, report_path_problem, write_report
 from ..sample import FileResult
+from ..voc import LAYOUTS
 from ..workers import default_jobs
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,6 +94,14 @@ def reading_options(function: F) -> F:
             "gbk, as old labelme on Chinese Windows wrote them); UTF-8 is still "
             "tried first.",
         ),
+        image_limit_options,
+    ]
+    return _apply(options, function)
+
+
+def image_limit_options(function: F) -> F:
+    """The guards of every command that decodes images."""
+    options = [
         click.option(
             "--max-image-pixels",
             type=click.IntRange(min=1),
@@ -109,6 +118,23 @@ def reading_options(function: F) -> F:
             help="Refuse image files larger than this many bytes.",
         ),
     ]
+    return _apply(options, function)
+
+
+# -j/--jobs: every command that converts or checks many files.
+jobs_option = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=default_jobs,
+    show_default="all cores",
+    help="Worker processes; 1 works in this process. The result is the same for "
+    "any number.",
+)
+
+
+def _apply(options: Sequence[Callable[[Any], Any]], function: F) -> F:
+    """``function`` with ``options`` applied, the first shown first in --help."""
     for option in reversed(options):
         function = option(function)
     return function
@@ -125,20 +151,10 @@ def input_options(function: F) -> F:
             help="Labels file (line 1 __ignore__, line 2 _background_, then one "
             "class a line) or the same names separated by commas.",
         ),
-        click.option(
-            "-j",
-            "--jobs",
-            type=click.IntRange(min=1),
-            default=default_jobs,
-            show_default="all cores",
-            help="Worker processes; 1 works in this process. The result is the "
-            "same for any number.",
-        ),
+        jobs_option,
         reading_options,
     ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+    return _apply(options, function)
 
 
 def check_output_file(
@@ -167,6 +183,31 @@ instances_option = click.option(
     help="With instance ids (SegmentationObject): one instance per "
     "(label, group_id), or per shape without group_id.",
 )
+
+
+def voc_options(function: F) -> F:
+    """What a VOC dataset holds: labelme2voc's and coco2voc's."""
+    options = [
+        instances_option,
+        click.option(
+            "--layout",
+            type=click.Choice(sorted(LAYOUTS)),
+            default="labelme",
+            show_default=True,
+            help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, "
+            "as labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png "
+            "and SegmentationClassNpy/*.npy, as torchvision and mmsegmentation "
+            "read it, with Annotations/*.xml and ImageSets/Main/ for detection.",
+        ),
+        click.option(
+            "--npy/--no-npy",
+            default=True,
+            show_default=True,
+            help="Also write the label ids as int32 .npy arrays (4 bytes a pixel). "
+            "torchvision and mmsegmentation read only the PNGs.",
+        ),
+    ]
+    return _apply(options, function)
 
 
 def output_options(function: F) -> F:
@@ -236,9 +277,7 @@ def output_options(function: F) -> F:
             "installed font that has every character of the class names].",
         ),
     ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+    return _apply(options, function)
 
 
 def make_options(params: dict[str, Any], **more: Any) -> Options:

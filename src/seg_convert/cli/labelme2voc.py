@@ -8,14 +8,13 @@ from typing import Any
 import click
 
 from ..batch import labelme2voc
-from ..voc import LAYOUTS
 from .common import (
     INPUT_DIR,
     input_options,
-    instances_option,
     make_options,
     output_options,
     run_conversion,
+    voc_options,
 )
 
 
@@ -23,24 +22,7 @@ from .common import (
 @click.argument("input_dir", type=INPUT_DIR)
 @click.argument("output_dir", type=click.Path(file_okay=False, path_type=Path))
 @input_options
-@instances_option
-@click.option(
-    "--layout",
-    type=click.Choice(sorted(LAYOUTS)),
-    default="labelme",
-    show_default=True,
-    help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, as "
-    "labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png and "
-    "SegmentationClassNpy/*.npy, as torchvision and mmsegmentation read it, "
-    "with Annotations/*.xml boxes and ImageSets/Main/ for detection.",
-)
-@click.option(
-    "--npy/--no-npy",
-    default=True,
-    show_default=True,
-    help="Also write the label ids as int32 .npy arrays (4 bytes a pixel). "
-    "torchvision and mmsegmentation read only the PNGs.",
-)
+@voc_options
 @output_options
 def labelme2voc_command(
     input_dir: Path,
