@@ -3,12 +3,15 @@ signalled while it works, and comparing its output with a clean run's."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from seg_convert.cli import cli
@@ -19,6 +22,26 @@ SHAPES = [
     shape("cat", [[2, 2], [40, 5], [20, 30]], group_id=1),
     shape("dog", [[30, 20], [40, 30]], "circle"),
 ]
+
+
+@contextlib.contextmanager
+def hang_guard(seconds: int = 20) -> Iterator[None]:
+    """Fail the test if the block runs for ``seconds``: a read that waits
+    forever (on a named pipe) then fails instead of hanging the suite."""
+    if not hasattr(signal, "SIGALRM"):  # Windows: CI's own time limit must do
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        pytest.fail(f"still running after {seconds} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def convert(

@@ -4,6 +4,7 @@ part, even when the write is interrupted in the middle."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,10 @@ def interrupting_open(
                 raise Interrupted
             return half + super().write(data[half:])
 
-    monkeypatch.setattr(atomic, "_create", lambda path: HalfWay(path, "w"))
+    def create(name: str, *, dir_fd: int) -> HalfWay:
+        return HalfWay(os.open(name, os.O_WRONLY | os.O_CREAT, dir_fd=dir_fd), "w")
+
+    monkeypatch.setattr(atomic, "create", create)
 
 
 @pytest.mark.parametrize(

@@ -156,10 +156,10 @@ def test_write_failure_leaves_no_partial_sample(
 ) -> None:
     real_write = dataset_files.write_atomically
 
-    def disk_full_for_b(path: Path, data: bytes) -> None:
+    def disk_full_for_b(path: Path, data: bytes, *, root: Path) -> None:
         if path.stem == "b" and path.suffix == ".png":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        real_write(path, data)
+        real_write(path, data, root=root)
 
     monkeypatch.setattr(dataset_files, "write_atomically", disk_full_for_b)
     out = tmp_path / "out"

@@ -14,7 +14,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from seg_convert.coco_json import dataset_info, write_coco_json
-from seg_convert.errors import SegConvertError
+from seg_convert.errors import OutputError, SegConvertError
 
 INFO = {"description": "test", "version": "1"}
 CATEGORIES = [{"id": 1, "name": "cat", "supercategory": "cat"}]
@@ -41,6 +41,7 @@ def annotations(count: int) -> Iterator[dict[str, Any]]:
 def write(path: Path, count: int = 3) -> None:
     write_coco_json(
         path,
+        root=path.parent,
         info=INFO,
         licenses=[],
         images=images(count),
@@ -101,6 +102,7 @@ def test_images_are_written_before_annotations_are_read(tmp_path: Path) -> None:
 
     write_coco_json(
         path,
+        root=path.parent,
         info=INFO,
         licenses=[],
         images=logged_images(),
@@ -133,6 +135,7 @@ def test_non_ascii_and_undecodable_names_are_escaped(tmp_path: Path) -> None:
     names = ["行人.jpg", "caf\udce9.jpg"]  # the second: a Latin-1 byte in a name
     write_coco_json(
         path,
+        root=path.parent,
         info=INFO,
         licenses=[],
         images=[{"id": i, "file_name": n} for i, n in enumerate(names, start=1)],
@@ -153,9 +156,10 @@ def test_failure_leaves_nothing_new(tmp_path: Path, existing: bool) -> None:
         yield from annotations(1)
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="x.json: cannot write: disk full"):
         write_coco_json(
             path,
+            root=path.parent,
             info=INFO,
             licenses=[],
             images=images(1),
@@ -175,6 +179,7 @@ def test_nan_is_refused_not_written(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_coco_json(
             path,
+            root=path.parent,
             info=INFO,
             licenses=[],
             images=images(1),

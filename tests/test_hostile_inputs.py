@@ -1095,17 +1095,17 @@ def test_full_disk_fails_the_file_and_leaves_nothing_of_it(
     labels = write_labels(tmp_path)
     write_good(in_dir)
     source = in_dir / bad(in_dir)
-    real_create = atomic._create
+    real_create = atomic.create
     failed: list[str] = []
 
-    def create_on_a_full_disk(path: Path) -> Any:
-        stream = real_create(path)
-        if path.name.startswith(f".{BAD}.npy."):
-            failed.append(path.name)
+    def create_on_a_full_disk(name: str, *, dir_fd: int) -> Any:
+        stream = real_create(name, dir_fd=dir_fd)
+        if name.startswith(f".{BAD}.npy."):
+            failed.append(name)
             return FullDisk(stream)
         return stream
 
-    monkeypatch.setattr(atomic, "_create", create_on_a_full_disk)
+    monkeypatch.setattr(atomic, "create", create_on_a_full_disk)
     outside = snapshot(tmp_path, skip=out)
     result = convert_with_report(in_dir, out, labels, report)
     monkeypatch.undo()

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from seg_convert.cli import cli
+from seg_convert.confined import MAX_READ_BYTES, remove
 from seg_convert.discovery import Input, Shard
 from seg_convert.errors import OutputError, SegConvertError
 from seg_convert.fingerprints import fingerprint
@@ -25,11 +26,11 @@ from seg_convert.output_state import (
     check_relative,
     prepare_folders,
     prepare_state_dir,
-    remove_inside,
 )
 from seg_convert.sample import FileResult
 
 from .conftest import WriteAnnotation, shape
+from .helpers import hang_guard
 
 KEY = "k1"
 FOLDERS = frozenset({"a", "x", "y"})  # the test's "dataset folders"
@@ -303,7 +304,7 @@ def test_removal_never_follows_a_folder_link(dirs: tuple[Path, Path]) -> None:
     (out / "a" / "x.out").unlink()
     (out / "a").rmdir()
     (out / "a").symlink_to(elsewhere)
-    remove_inside(out, "a/x.out")
+    remove(out / "a" / "x.out", root=out)
     open_state(out, "other-key")  # removes sample x's outputs
     assert (elsewhere / "x.out").read_text() == "precious"
 
@@ -348,6 +349,34 @@ def test_a_manifest_of_the_wrong_shape_is_a_clean_error_and_force_works(
         open_state(out)
     state = run_once(source, out, ["a"], force=True)
     assert sorted(state.entries) == ["a"]
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "journal.jsonl"])
+def test_a_pipe_planted_as_a_state_file_is_an_error_and_force_gets_past(
+    dirs: tuple[Path, Path], name: str
+) -> None:
+    source, out = dirs
+    run_once(source, out, ["a"])
+    path = out / STATE_DIR / name
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+    what = name.partition(".")[0]
+    with hang_guard():
+        with pytest.raises(OutputError, match=f"unreadable seg-convert {what} \\(not"):
+            open_state(out)
+        state = run_once(source, out, ["a"], force=True)
+    assert sorted(state.entries) == ["a"]
+    assert sorted(p.name for p in (out / STATE_DIR).iterdir()) == ["manifest.json"]
+
+
+def test_a_huge_state_file_is_refused_unread(dirs: tuple[Path, Path]) -> None:
+    """A sparse manifest past the cap: an error from its size, no MemoryError."""
+    source, out = dirs
+    run_once(source, out, ["a"])
+    with (out / STATE_DIR / "manifest.json").open("r+b") as stream:
+        stream.truncate(MAX_READ_BYTES + 1)
+    with pytest.raises(OutputError, match="larger than 1073741824 bytes"):
+        open_state(out)
 
 
 # --- through the command ---------------------------------------------------

@@ -13,7 +13,6 @@ SEG_CONVERT_FUZZ_SCALE multiplies every example count, to hunt harder:
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import itertools
 import json
@@ -21,7 +20,7 @@ import math
 import os
 import shutil
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ from seg_convert.labels import LabelTable
 from seg_convert.rasterize import class_ids, rasterize
 
 from .conftest import b64, gradient_image, png_bytes
+from .helpers import hang_guard
 
 SCALE = float(os.environ.get("SEG_CONVERT_FUZZ_SCALE", "1"))
 CANVAS_HEIGHT, CANVAS_WIDTH = 32, 40
@@ -445,30 +445,10 @@ def check_file(
     path = folder / "sample.json"
     path.write_bytes(data)
     try:
-        with hang_guard():
+        with hang_guard(HANG_SECONDS):
             run_pipeline(path, max_pixels=max_pixels, gray=gray)
     finally:
         shutil.rmtree(folder)
-
-
-@contextlib.contextmanager
-def hang_guard() -> Iterator[None]:
-    """Fail the example if it runs for HANG_SECONDS: a loop that never ends,
-    which an assertion on the time taken, checked only after, never reports."""
-    if not hasattr(signal, "SIGALRM"):  # Windows: CI's own time limit must do
-        yield
-        return
-
-    def interrupt(signum: int, frame: object) -> None:
-        pytest.fail(f"still running after {HANG_SECONDS} s: a hang")
-
-    previous = signal.signal(signal.SIGALRM, interrupt)
-    signal.alarm(HANG_SECONDS)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def run_pipeline(path: Path, *, max_pixels: int, gray: bool) -> None:
@@ -734,10 +714,9 @@ def test_reproducer(new_folder: NewFolder, name: str) -> None:
     check_file(new_folder(), document_bytes(REPRODUCERS[name], ascii_only=True))
 
 
-def test_hang_guard_interrupts_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hang_guard_interrupts_a_hang() -> None:
     if not hasattr(signal, "SIGALRM"):
         pytest.skip("no SIGALRM on this system: the guard does nothing here")
-    monkeypatch.setitem(globals(), "HANG_SECONDS", 1)
-    with pytest.raises(pytest.fail.Exception, match="a hang"), hang_guard():
+    with pytest.raises(pytest.fail.Exception, match="a hang"), hang_guard(1):
         while True:
             pass

@@ -20,11 +20,14 @@ import re
 import socket
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
+
+from .confined import folder_of, open_regular, same_bytes
 
 # What a file is written from: bytes, or an array saved as .npy.
 Content = bytes | npt.NDArray[np.generic]
@@ -102,43 +105,66 @@ def _left_by_a_dead_run(name: str) -> bool:
     return False
 
 
-def write_atomically(path: Path, data: Content) -> None:
-    """Write ``data`` to ``path`` all at once, or not at all.
+@contextlib.contextmanager
+def replacing(
+    path: Path, *, root: Path | None, unless_same: bool = False
+) -> Iterator[BinaryIO]:
+    """A new file, renamed over ``path`` when the block ends (removed if it
+    raises). ``path`` is reached from ``root`` without following a link below it
+    (see ``confined``; None: its parent folder as given). With ``unless_same``,
+    a regular file at ``path`` holding the same bytes is kept as it is."""
+    with folder_of(path, root=root) as (folder, name):
+        temporary = temporary_name(Path(name)).name
+        try:
+            with create(temporary, dir_fd=folder) as stream:
+                yield stream
+            if unless_same and same_bytes(temporary, name, dir_fd=folder):
+                os.unlink(temporary, dir_fd=folder)
+            else:
+                os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary, dir_fd=folder)
+            raise
+
+
+def create(name: str, *, dir_fd: int) -> BinaryIO:
+    """A new file ``name`` in the folder ``dir_fd`` for writing, never through a
+    link: a stale file of that name (a killed run's, or a planted link) is
+    removed first. Every temporary file is made here."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(name, dir_fd=dir_fd)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    return os.fdopen(os.open(name, flags, 0o666, dir_fd=dir_fd), "wb")
+
+
+def write_atomically(path: Path, data: Content, *, root: Path | None = None) -> None:
+    """Write ``data`` to ``path`` all at once, or not at all (``root`` as for
+    ``replacing``).
 
     An array is saved in .npy format straight from its memory, with no copy.
     """
-    temporary = temporary_name(path)
-    try:
-        with _create(temporary) as stream:
-            if isinstance(data, np.ndarray):
-                np.save(stream, data, allow_pickle=False)
-            else:
-                stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with replacing(path, root=root) as stream:
+        if isinstance(data, np.ndarray):
+            np.save(stream, data, allow_pickle=False)
+        else:
+            stream.write(data)
 
 
-def _create(path: Path) -> BinaryIO:
-    """A new file at ``path`` for writing, never through a link: a stale file
-    of that name (a killed run's, or a planted link) is removed first."""
-    path.unlink(missing_ok=True)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-    return os.fdopen(os.open(path, flags, 0o666), "wb")
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
+def write_if_changed(path: Path, data: bytes, *, root: Path | None = None) -> bool:
     """Write ``data`` to ``path`` atomically unless the file holds it already, so
     that an unchanged file keeps its modification time (a Makefile rule that
-    depends on it does not fire). Returns whether it wrote."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        pass  # missing, or a link: replaced by a file of our own
-    else:
-        with os.fdopen(fd, "rb") as stream:
-            if stream.read(len(data) + 1) == data:
-                return False
-    write_atomically(path, data)
+    depends on it does not fire). Returns whether it wrote. Anything but a
+    regular file there (a link, a named pipe) is replaced by a file of our own."""
+    with folder_of(path, root=root) as (folder, name):
+        try:
+            stream = open_regular(name, dir_fd=folder)
+        except OSError:
+            pass  # missing, or not a file
+        else:
+            with stream:
+                size = os.fstat(stream.fileno()).st_size
+                if size == len(data) and stream.read(size + 1) == data:
+                    return False
+    write_atomically(path, data, root=root)
     return True

@@ -35,6 +35,7 @@ from .atomic import Content
 from .coco_annotations import annotation_fields, categories, covered_annotation_fields
 from .coco_json import dataset_info, write_coco_json
 from .coco_panoptic import panoptic_categories, panoptic_png, panoptic_segments
+from .confined import read_regular, remove
 from .dataset_files import (
     IMAGES_DIR,
     VISUALIZATION_QUALITY,
@@ -44,7 +45,7 @@ from .dataset_files import (
 )
 from .errors import OutputError
 from .options import COCO, Options
-from .output_state import STATE_DIR, remove_inside
+from .output_state import STATE_DIR
 from .sample import CheckedSample, WrittenSample
 from .splits import split_of
 from .visualize import draw_outlines, draw_visualization
@@ -70,7 +71,7 @@ def remove_dataset_files(root: Path) -> None:
     """Remove what a COCO run writes once per dataset (a run in another format
     into this directory does)."""
     for relative in DATASET_FILES:
-        remove_inside(root, relative)
+        remove(root / relative, root=root)
 
 
 WARNING_EMPTY = "objects with no pixel inside the image left out"
@@ -158,7 +159,7 @@ class CocoWriter:
                 )
             )
         files.append((root / PARTS_DIR / f"{stem}.json", _dumps(part).encode()))
-        write_files(files)
+        write_files(files, root=root)
         return WrittenSample(
             outputs=tuple(path for path, _ in files),
             warnings=tuple(sorted(set(warnings))),
@@ -169,7 +170,7 @@ class CocoWriter:
     ) -> tuple[str, ...]:
         if not self.options.panoptic:
             for relative in PANOPTIC_FILES:  # of an earlier run with --panoptic
-                remove_inside(root, relative)
+                remove(root / relative, root=root)
         if not complete:
             return ()  # a shard: the run without --shard assembles the files
         stems = sorted(splits["trainval"])
@@ -185,6 +186,7 @@ class CocoWriter:
             members = splits[split]
             write_coco_json(
                 root / ANNOTATIONS_DIR / f"instances_{split}.json",
+                root=root,
                 info=info,
                 licenses=[],
                 images=(_image(root, stem, image_ids[stem]) for stem in members),
@@ -200,6 +202,7 @@ class CocoWriter:
             if self.options.panoptic:
                 write_coco_json(
                     root / ANNOTATIONS_DIR / f"panoptic_{split}.json",
+                    root=root,
                     info=info,
                     licenses=[],
                     images=(_image(root, stem, image_ids[stem]) for stem in members),
@@ -227,12 +230,11 @@ def _dumps(item: object) -> str:
 
 
 def _read_part(root: Path, stem: str) -> dict[str, Any]:
-    """A sample's part, checked: parts are state, and state is input too."""
+    """A sample's part, checked: parts are state, and state is input too (a
+    named pipe planted in its place is refused, never waited on)."""
     path = root / PARTS_DIR / f"{stem}.json"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as stream:
-            part: dict[str, Any] = json.loads(stream.read())
+        part: dict[str, Any] = json.loads(read_regular(path, root=root))
         _check_part(part)
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as error:
         reason = error.strerror if isinstance(error, OSError) else error

@@ -14,37 +14,40 @@ that are not UTF-8 survive as escapes).
 from __future__ import annotations
 
 import datetime
+import io
 import json
-import os
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .atomic import temporary_name
-from .errors import SegConvertError
+from .atomic import replacing
+from .errors import OutputError, SegConvertError
 
 Item = Mapping[str, object]
-_BLOCK = 1 << 20  # bytes compared at a time
 
 
 def write_coco_json(
     path: Path,
     *,
+    root: Path,
     info: Item,
     licenses: Sequence[Item],
     images: Iterable[Item],
     annotations: Iterable[Item],
     categories: Sequence[Item],
 ) -> None:
-    """Write a COCO file (instances or panoptic: the same five keys) at ``path``.
+    """Write a COCO file (instances or panoptic: the same five keys) at ``path``,
+    reached from the output directory ``root`` without following a link below
+    it.
 
     ``images`` is consumed before ``annotations`` is started. Nothing is left
-    at ``path`` or beside it if writing fails.
+    at ``path`` or beside it if writing fails; an OSError is an OutputError.
     """
-    temporary = temporary_name(path)
     try:
-        with open(temporary, "w", encoding="ascii", newline="\n") as stream:
+        with (
+            replacing(path, root=root, unless_same=True) as binary,
+            io.TextIOWrapper(binary, encoding="ascii", newline="\n") as stream,
+        ):
             stream.write(f'{{"info":{_dumps(info)},\n"licenses":')
             _write_list(stream, licenses)
             stream.write(',\n"images":')
@@ -54,13 +57,9 @@ def write_coco_json(
             stream.write(',\n"categories":')
             _write_list(stream, categories)
             stream.write("}\n")
-        if _same_bytes(temporary, path):
-            temporary.unlink()
-        else:
-            os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    except OSError as error:
+        reason = error.strerror or error
+        raise OutputError(path, f"cannot write: {reason}") from None
 
 
 def dataset_info(
@@ -88,26 +87,6 @@ def dataset_info(
     info["year"] = moment.year
     info["date_created"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return info
-
-
-def _same_bytes(written: Path, existing: Path) -> bool:
-    """Whether ``existing`` is a regular file (not a link or a pipe: those are
-    replaced by a file of our own) holding what ``written`` holds, read a block
-    at a time."""
-    try:
-        fd = os.open(existing, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return False
-    with os.fdopen(fd, "rb") as old, open(written, "rb") as new:
-        found = os.fstat(old.fileno())
-        if not stat.S_ISREG(found.st_mode):
-            return False
-        if found.st_size != os.fstat(new.fileno()).st_size:
-            return False
-        while block := new.read(_BLOCK):
-            if old.read(_BLOCK) != block:
-                return False
-    return True
 
 
 def _write_list(stream: TextIO, items: Iterable[Item]) -> None:

@@ -3,7 +3,8 @@
 Every file is encoded in memory first and then written under a temporary name in
 its own directory and renamed into place, so a file in the dataset is always
 complete. When one of a sample's files cannot be written, the sample's other
-files are removed again: a sample is in the dataset whole or not at all.
+files are removed again: a sample is in the dataset whole or not at all. Files
+are reached from the output directory without following a link below it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from .atomic import Content, write_atomically, write_if_changed
+from .confined import remove
 from .errors import OutputError
 
 IMAGES_DIR = "JPEGImages"
@@ -38,25 +40,29 @@ def encode(image: Image.Image, format: str, **options: int) -> bytes:
     return buffer.getvalue()
 
 
-def write_files(files: Sequence[tuple[Path, Content]]) -> None:
-    """Write all of ``files`` or, if one fails or the run is interrupted, none."""
+def write_files(files: Sequence[tuple[Path, Content]], *, root: Path) -> None:
+    """Write all of ``files`` (each below ``root``) or, if one fails or the run
+    is interrupted, none. Each is reached from ``root`` without following a
+    link below it, so a folder swapped for a link during the run fails the file
+    rather than sending it outside ``root``."""
     written: list[Path] = []
     try:
         for path, data in files:
-            write_atomically(path, data)
+            write_atomically(path, data, root=root)
             written.append(path)
     except BaseException as error:
         for path in written:
-            path.unlink(missing_ok=True)
+            remove(path, root=root)
         if isinstance(error, OSError):
             where = files[len(written)][0]
             raise OutputError(where, f"cannot write: {error.strerror}") from None
         raise
 
 
-def write_file_if_changed(path: Path, data: bytes) -> None:
-    """A once-per-dataset file, rewritten only when its content changes."""
+def write_file_if_changed(path: Path, data: bytes, *, root: Path) -> None:
+    """A once-per-dataset file below ``root``, rewritten only when its content
+    changes."""
     try:
-        write_if_changed(path, data)
+        write_if_changed(path, data, root=root)
     except OSError as error:
         raise OutputError(path, f"cannot write: {error.strerror}") from None

@@ -18,7 +18,7 @@ obeyed. ``OutputState`` is the one owner of all this: open, plan, record, finish
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import json
 import os
 import stat
@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .atomic import write_if_changed
+from .confined import folder_of, read_regular, remove, remove_empty_folder
 from .discovery import Input, Shard
 from .errors import OutputError, SegConvertError
 from .fingerprints import FilePrint, Fingerprint, fingerprint
@@ -181,11 +182,11 @@ class OutputState:
         text = json.dumps(data, ensure_ascii=True, indent=1, sort_keys=True) + "\n"
         manifest, journal = _names(self.shard)
         try:
-            write_if_changed(state_dir / manifest, text.encode())
-            (state_dir / journal).unlink(missing_ok=True)
+            write_if_changed(state_dir / manifest, text.encode(), root=self.root)
+            remove(state_dir / journal, root=self.root)
             if self.shard is None:
                 for path in _shard_files(state_dir):
-                    path.unlink(missing_ok=True)
+                    remove(path, root=self.root)
         except OSError as error:
             raise OutputError(state_dir, f"cannot write: {error.strerror}") from None
 
@@ -202,11 +203,14 @@ class OutputState:
 
     def _append_journal(self, line: str) -> None:
         path = self.root / STATE_DIR / _names(self.shard)[1]
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK
         try:
-            # One write of a short line: a killed process cannot leave half of it.
-            fd = os.open(path, flags, 0o644)
+            with folder_of(path, root=self.root) as (folder, name):
+                fd = os.open(name, flags, 0o644, dir_fd=folder)
             try:
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    raise OSError(errno.EINVAL, "not a regular file")
+                # One write of a short line: a killed process cannot leave half.
                 os.write(fd, line.encode("ascii"))
             finally:
                 os.close(fd)
@@ -215,58 +219,15 @@ class OutputState:
 
     def _remove(self, outputs: Iterable[str]) -> None:
         for relative in outputs:
-            remove_inside(self.root, relative)
+            remove(self.root.joinpath(*check_relative(relative)), root=self.root)
 
     def _remove_empty_folders(self) -> None:
         """The writers' folders a change of options left empty (e.g. another
         layout's), deepest first; nothing else in OUTPUT_DIR is touched."""
         for folder in sorted(self.folders, key=lambda name: -name.count("/")):
-            with contextlib.suppress(OSError):
-                remove_empty_inside(self.root, folder)
-
-
-def remove_inside(root: Path, relative: str) -> None:
-    """Remove ``root/relative``, a path checked to stay inside ``root``, without
-    following a link on the way: a folder that is a link ends the removal."""
-    parts = check_relative(relative)
-    try:
-        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return  # no output directory: nothing to remove
-    try:
-        for part in parts[:-1]:
-            try:
-                child = os.open(
-                    part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd
-                )
-            except OSError:
-                return  # gone, or a link or file where a folder should be
-            os.close(fd)
-            fd = child
-        with contextlib.suppress(FileNotFoundError):
-            found = os.stat(parts[-1], dir_fd=fd, follow_symlinks=False)
-            if stat.S_ISDIR(found.st_mode):
-                return  # never a folder: outputs are files
-            os.unlink(parts[-1], dir_fd=fd)  # a link itself, never its target
-    finally:
-        os.close(fd)
-
-
-def remove_empty_inside(root: Path, relative: str) -> None:
-    """Remove the folder ``root/relative`` if it is empty, reached without
-    following a link (a link there is left alone)."""
-    parts = check_relative(relative)
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for part in parts[:-1]:
-            child = os.open(
-                part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd
+            remove_empty_folder(
+                self.root.joinpath(*check_relative(folder)), root=self.root
             )
-            os.close(fd)
-            fd = child
-        os.rmdir(parts[-1], dir_fd=fd)  # fails unless an empty folder, never a link
-    finally:
-        os.close(fd)
 
 
 def check_relative(text: object) -> tuple[str, ...]:
@@ -400,9 +361,9 @@ def _load_file(
     OutputError, or with ``force`` yield what can be proven ours."""
     journal = path.with_name(_names(shard)[1])
     if not os.path.lexists(path):
-        return [] if not force else _proven(journal, folders)
+        return [] if not force else _proven(journal, folders, force=force)
     try:
-        data = json.loads(_read_state_file(path))
+        data = json.loads(read_regular(path))
         if not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION:
             version = data.get("version") if isinstance(data, dict) else None
             raise CorruptState(
@@ -424,23 +385,20 @@ def _load_file(
                 "directory, or run with --force",
             ) from None
         # --force starts over; what the journal proves ours is removed.
-        return _proven(journal, folders)
-    try:
-        records += [
-            (key, stem, entry) for stem, entry in _journal_entries(journal, folders)
-        ]
-    except OutputError:
-        if not force:
-            raise
+        return _proven(journal, folders, force=force)
+    records += [
+        (key, stem, entry)
+        for stem, entry in _journal_entries(journal, folders, force=force)
+    ]
     return records
 
 
-def _proven(journal: Path, folders: frozenset[str]) -> list[Record]:
+def _proven(journal: Path, folders: frozenset[str], *, force: bool) -> list[Record]:
     """What a journal proves ours, for --force over an unreadable manifest."""
-    try:
-        return [("", stem, entry) for stem, entry in _journal_entries(journal, folders)]
-    except OutputError:
-        return []  # nothing can be proven: start over, removing nothing
+    return [
+        ("", stem, entry)
+        for stem, entry in _journal_entries(journal, folders, force=force)
+    ]
 
 
 def _reason(error: BaseException) -> str:
@@ -451,21 +409,26 @@ def _reason(error: BaseException) -> str:
     return str(error)
 
 
-def _read_state_file(path: Path) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as stream:
-        return stream.read()
-
-
 def _journal_entries(
-    path: Path, folders: frozenset[str]
+    path: Path, folders: frozenset[str], *, force: bool
 ) -> Iterator[tuple[str, Entry]]:
+    """The records of a journal. State files are read as ``read_regular`` does,
+    so a named pipe planted there is an error, not a wait; with ``force``, an
+    unreadable journal proves nothing ours and is removed (the run appends to
+    a journal of its own)."""
     try:
-        lines = _read_state_file(path).splitlines()
+        lines = read_regular(path).splitlines()
     except FileNotFoundError:
         return
     except OSError as error:
-        raise OutputError(path, f"cannot read: {_reason(error)}") from None
+        if force:
+            remove(path, root=path.parent)
+            return
+        raise OutputError(
+            path,
+            f"unreadable seg-convert journal ({_reason(error)}); remove the output "
+            "directory, or run with --force",
+        ) from None
     for line in lines:
         try:
             item = json.loads(line)

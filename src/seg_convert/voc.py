@@ -24,6 +24,7 @@ from PIL import Image
 
 from .atomic import Content
 from .colormap import VOID_INDEX, palette_indices, voc_colormap, voc_palette
+from .confined import remove
 from .dataset_files import (
     IMAGES_DIR,
     VISUALIZATION_QUALITY,
@@ -41,7 +42,6 @@ from .labels import (
     class_name_problem,
 )
 from .options import VOC, Options
-from .output_state import remove_inside
 from .rasterize import Rasterized
 from .sample import CheckedSample, WrittenSample
 from .visualize import draw_visualization
@@ -131,7 +131,7 @@ def remove_dataset_files(root: Path) -> None:
     """Remove what a VOC run writes once per dataset (a run in another format
     into this directory does)."""
     for relative in DATASET_FILES:
-        remove_inside(root, relative)
+        remove(root / relative, root=root)
     remove_lists(root)
 
 
@@ -162,7 +162,7 @@ def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
         (root / LABELMAP_FILE, labelmap.encode()),
     ]
     for path, data in files:
-        write_file_if_changed(path, data)
+        write_file_if_changed(path, data, root=root)
     return [path for path, _ in files]
 
 
@@ -173,7 +173,7 @@ def write_splits(root: Path, splits: Mapping[str, Sequence[str]]) -> list[Path]:
         for name, stems in splits.items()
     ]
     for path, data in files:
-        write_file_if_changed(path, data)
+        write_file_if_changed(path, data, root=root)
     return [path for path, _ in files]
 
 
@@ -282,7 +282,7 @@ class VocWriter:
             files.append((root / ANNOTATIONS_DIR / f"{stem}.xml", xml))
             if any(item.box is None for item in objects):
                 warnings = (WARNING_EMPTY,)
-        write_files(files)
+        write_files(files, root=root)
         return WrittenSample(
             outputs=tuple(path for path, _ in files), warnings=warnings
         )

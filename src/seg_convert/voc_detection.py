@@ -16,7 +16,6 @@ checked against the class table), keeping one bit a class per sample.
 
 from __future__ import annotations
 
-import os
 import unicodedata
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import NoReturn
 from xml.parsers import expat
 
+from .confined import read_regular
 from .dataset_files import write_file_if_changed
 from .errors import OutputError
 from .instance_masks import Instance
@@ -160,7 +160,9 @@ def write_detection_lists(
     folder = root / MAIN_DIR
     for name in SPLIT_LISTS:
         write_file_if_changed(
-            folder / f"{name}.txt", "".join(f"{s}\n" for s in splits[name]).encode()
+            folder / f"{name}.txt",
+            "".join(f"{s}\n" for s in splits[name]).encode(),
+            root=root,
         )
     classes = [name for name in classes if name != BACKGROUND_NAME]
     bits = {name: 1 << index for index, name in enumerate(classes)}
@@ -184,7 +186,9 @@ def write_detection_lists(
                 f"{stem} {1 if present[stem] & bit else -1: d}\n"
                 for stem in splits[split]
             )
-            write_file_if_changed(folder / f"{name}_{split}.txt", lines.encode())
+            write_file_if_changed(
+                folder / f"{name}_{split}.txt", lines.encode(), root=root
+            )
             wanted.add(f"{name}_{split}.txt")
     remove_lists(root, keep=wanted)
     return warnings
@@ -211,16 +215,13 @@ def read_object_names(
     """The class names of the objects in ``Annotations/STEM.xml``.
 
     The file is read as untrusted input: without following a link, size-capped,
-    with any DTD refused (so no entity can expand), its root checked, and every
-    name one of ``classes``. Anything else raises OutputError.
+    never waiting on a named pipe, with any DTD refused (so no entity can
+    expand), its root checked, and every name one of ``classes``. Anything else
+    raises OutputError.
     """
     path = root / ANNOTATIONS_DIR / f"{stem}.xml"
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as stream:
-            data = stream.read(_MAX_ANNOTATION_BYTES + 1)
-        if len(data) > _MAX_ANNOTATION_BYTES:
-            raise ValueError(f"larger than {_MAX_ANNOTATION_BYTES} bytes")
+        data = read_regular(path, root=root, limit=_MAX_ANNOTATION_BYTES)
         names = _object_names(data)
     except (OSError, ValueError, expat.ExpatError) as error:
         reason = error.strerror if isinstance(error, OSError) else error
