@@ -125,3 +125,31 @@ def test_allowed_names_come_back_from_both_files(names: list[str]) -> None:
         assert tuple(class_names.read_text("utf-8").splitlines()) == table.names
         parsed = datumaro_labelmap(labelmap.read_text("utf-8"))
     assert list(parsed) == ["background", *names, "ignored"]
+
+
+def _datumaro_label_map_parser() -> object:
+    try:  # the oracle for the parser above; heavy, so only where installed
+        from datumaro.plugins.data_formats.voc.format import parse_label_map
+    except ImportError:
+        return None
+    return parse_label_map
+
+
+datumaro_parse_label_map = _datumaro_label_map_parser()
+
+
+@pytest.mark.skipif(
+    datumaro_parse_label_map is None,
+    reason="Datumaro is not installed (pip install datumaro)",
+)
+@given(names=st.lists(allowed_names, min_size=1, max_size=6, unique=True))
+def test_datumaro_itself_reads_allowed_names_back(names: list[str]) -> None:
+    """Datumaro's own labelmap parser agrees with the one above on our files."""
+    names = [n for n in names if n != "_background_"]
+    table = LabelTable(("_background_", *names))
+    with tempfile.TemporaryDirectory() as folder:
+        _, labelmap = write_class_names(Path(folder), table)
+        parsed = datumaro_parse_label_map(str(labelmap))  # type: ignore[operator]
+        expected = datumaro_labelmap(labelmap.read_text("utf-8"))
+    assert {name: color for name, (color, _, _) in parsed.items()} == expected
+    assert list(parsed) == ["background", *names, "ignored"]
