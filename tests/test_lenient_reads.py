@@ -329,6 +329,39 @@ def test_zeros_after_a_jpeg_are_not_copied(tmp_path: Path) -> None:
     assert loaded.jpeg == jpeg  # the image itself, not its megabyte of padding
 
 
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"hidden data\xff\xd9",  # ends in an end-of-image marker, as a JPEG does
+        "the-image-again",
+        b"\x00\x00\x00\x18ftypmp42" + bytes(64),  # a phone's appended video
+        b"\x00" * 16 + b"x",  # zeros, then something
+    ],
+    ids=["data-ending-in-ffd9", "a-second-jpeg", "appended-video", "zeros-then-data"],
+)
+def test_data_after_a_jpeg_is_never_copied(tmp_path: Path, tail: bytes | str) -> None:
+    path, jpeg = jpeg_with_tail(tmp_path / "in", 0)
+    extra = jpeg if tail == "the-image-again" else tail
+    assert isinstance(extra, bytes)
+    with (tmp_path / "in" / "sample.jpg").open("ab") as stream:
+        stream.write(extra)
+    annotation = read_annotation(path, max_image_pixels=LIMIT)
+    loaded = load_image(annotation, max_image_pixels=LIMIT)
+    assert loaded.jpeg is None  # re-encoded from its pixels, not copied
+
+
+def test_a_jpeg_with_restart_markers_is_copied_whole(tmp_path: Path) -> None:
+    """Restart markers inside the scan are part of the image, not its end."""
+    path, _ = jpeg_with_tail(tmp_path / "in", 0)
+    buffer = io.BytesIO()
+    gradient_image(640, 480).save(buffer, "JPEG", restart_marker_blocks=1)
+    jpeg = buffer.getvalue()
+    assert b"\xff\xd0" in jpeg
+    (tmp_path / "in" / "sample.jpg").write_bytes(jpeg)
+    annotation = read_annotation(path, max_image_pixels=LIMIT)
+    assert load_image(annotation, max_image_pixels=LIMIT).jpeg == jpeg
+
+
 def test_the_image_byte_limit_can_be_raised(tmp_path: Path) -> None:
     path, jpeg = jpeg_with_tail(tmp_path / "in", 4096)
     annotation = read_annotation(path, max_image_pixels=LIMIT)

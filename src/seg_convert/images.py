@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +42,11 @@ _TRANSPOSE_FOR_ORIENTATION = {
 # labelme applies EXIF orientation only to formats whose Pillow reader has EXIF
 # support of its own; we follow it so image sizes, and so label arrays, match.
 _FORMATS_WITH_ORIENTATION = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
-_JPEG_END = b"\xff\xd9"
+# In a JPEG's entropy-coded data a 0xFF byte is followed by 0x00 (a stuffed
+# byte) or a restart marker; any other byte after it starts the next marker.
+_MARKER_AFTER_SCAN = re.compile(rb"\xff(?![\x00\xd0-\xd7])")
+_JPEG_START_OF_SCAN = 0xDA
+_JPEG_END_OF_IMAGE = 0xD9
 _SIXTEEN_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
@@ -183,20 +188,56 @@ def copyable_jpeg(
 
     Copied is a whole baseline JPEG, already RGB and upright (no EXIF
     rotation), so copying loses nothing that re-encoding would keep and gains
-    no generation loss. It ends with the end-of-image marker; zero bytes after
-    it (padding some tools add) are not part of the image and are left out.
-    Anything else after it is unknown data, so the image is re-encoded.
+    no generation loss. Its end is found by walking its segments, not by
+    looking for an end marker at the end of the file: zero bytes after it
+    (padding some tools add) are left out, and anything else after it (a
+    second image, a phone's appended video, data hidden there) is unknown, so
+    the image is re-encoded.
     """
-    image_bytes = data.rstrip(b"\0")
-    copyable = (
-        image_bytes.endswith(_JPEG_END)
-        and image.format == "JPEG"
+    if not (
+        image.format == "JPEG"
         and image.mode == "RGB"
         and not image.info.get("progressive")
         and not image.info.get("progression")
         and _orientation(image, owner=owner, what=what) in (None, 1)
-    )
-    return image_bytes if copyable else None
+    ):
+        return None
+    end = jpeg_length(data)
+    if end is None or data[end:].rstrip(b"\0"):
+        return None
+    return data[:end]
+
+
+def jpeg_length(data: bytes) -> int | None:
+    """How many bytes of ``data`` its first JPEG image takes, through its end
+    marker; None when the segments do not lead to one."""
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    position = 2
+    while True:
+        if data[position : position + 1] != b"\xff":
+            return None
+        while data[position : position + 1] == b"\xff":  # fill bytes
+            position += 1
+        if position >= len(data):
+            return None
+        code = data[position]
+        position += 1
+        if code == _JPEG_END_OF_IMAGE:
+            return position
+        if code == 0x01 or 0xD0 <= code <= 0xD7:
+            continue  # markers without a length
+        if code == 0x00 or position + 2 > len(data):
+            return None
+        length = int.from_bytes(data[position : position + 2], "big")
+        if length < 2:
+            return None
+        position += length
+        if code == _JPEG_START_OF_SCAN:
+            found = _MARKER_AFTER_SCAN.search(data, position)
+            if found is None:
+                return None
+            position = found.start()
 
 
 def to_rgb(image: Image.Image, *, owner: Path) -> Image.Image:
