@@ -154,3 +154,23 @@ def test_problems_of_the_whole_job_are_usage_errors(
     )
     assert flattened.exit_code == 0, flattened.output
     assert run("validate", source).exit_code == 2  # --labels is required
+
+
+@pytest.mark.parametrize("layout", ["labelme", "voc"])
+def test_a_layout_is_checked_as_labelme2voc_writes_it(
+    write_annotation: WriteAnnotation, tmp_path: Path, layout: str
+) -> None:
+    """--layout voc writes detection XML, which cannot hold every class name."""
+    source = write_annotation("odd", [shape("a\uffff", [[2, 2], [40, 5], [20, 30]])])
+    labels = tmp_path / "odd-labels.txt"
+    labels.write_text("__ignore__\n_background_\na\uffff\n", "utf-8")
+    args = ("--labels", labels, "--layout", layout)
+    checked = run("validate", source.parent, *args)
+    converted = run("labelme2voc", source.parent, tmp_path / "out", *args, "--noviz")
+    assert checked.exit_code == converted.exit_code == (1 if layout == "voc" else 0)
+    if layout == "voc":
+        assert checked.stdout == (
+            f"{source}: 'a\\uffff' has '\\uffff', which XML cannot hold "
+            "(Annotations/odd.xml); rename it, or convert with --layout labelme\n"
+        )
+        assert checked.stdout in converted.stderr

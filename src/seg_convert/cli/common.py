@@ -185,20 +185,25 @@ instances_option = click.option(
 )
 
 
+# --layout: labelme2voc and coco2voc write it, and validate checks for it (the
+# detection XML of --layout voc cannot hold every name).
+layout_option = click.option(
+    "--layout",
+    type=click.Choice(sorted(LAYOUTS)),
+    default="labelme",
+    show_default=True,
+    help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, "
+    "as labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png "
+    "and SegmentationClassNpy/*.npy, as torchvision and mmsegmentation "
+    "read it, with Annotations/*.xml and ImageSets/Main/ for detection.",
+)
+
+
 def voc_options(function: F) -> F:
     """What a VOC dataset holds: labelme2voc's and coco2voc's."""
     options = [
         instances_option,
-        click.option(
-            "--layout",
-            type=click.Choice(sorted(LAYOUTS)),
-            default="labelme",
-            show_default=True,
-            help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, "
-            "as labelme's example. voc: PASCAL VOC 2012, SegmentationClass/*.png "
-            "and SegmentationClassNpy/*.npy, as torchvision and mmsegmentation "
-            "read it, with Annotations/*.xml and ImageSets/Main/ for detection.",
-        ),
+        layout_option,
         click.option(
             "--npy/--no-npy",
             default=True,

@@ -17,6 +17,7 @@ from .common import (
     echo_warnings,
     input_options,
     instances_option,
+    layout_option,
     make_options,
     reporting_errors,
 )
@@ -26,6 +27,7 @@ from .common import (
 @click.argument("input_dir", type=INPUT_DIR)
 @input_options
 @instances_option
+@layout_option
 @click.option(
     "--format",
     "output_format",
@@ -39,8 +41,10 @@ def validate_command(input_dir: Path, output_format: str, **params: Any) -> None
     """Check the labelme files in INPUT_DIR as labelme2voc would, writing nothing.
 
     Every file is read, its image opened and its shapes rasterized with the
-    same options as labelme2voc; each problem that would make a file fail is
-    printed on stdout. Exit code 1 if there is any.
+    same options as labelme2voc (give the --layout and --instances you convert
+    with: --layout voc also checks what its detection XML can hold); each
+    problem that would make a file fail is printed on stdout. Exit code 1 if
+    there is any.
     """
     as_text = output_format == "text"
     progress = Progress(
