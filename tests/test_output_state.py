@@ -286,13 +286,32 @@ def test_a_forged_state_never_deletes_outside(
     victim.write_text("precious")
     target = "../victim.txt" if how == "relative" else str(victim)
     forge(out, [target], where=where)
-    if where == "manifest" and not force:
-        with pytest.raises(OutputError, match="unreadable seg-convert manifest"):
+    if not force:
+        with pytest.raises(OutputError, match=f"unreadable seg-convert {where}"):
             open_state(out, "other-key")
-    else:
-        # A forged journal line is ignored; --force removes only what it proves.
+    else:  # --force starts over, removing only what the state proves ours
         run_once(source, out, ["b"], "other-key", force=force)
     assert victim.read_text() == "precious"
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["rerun", "force"])
+def test_only_an_unfinished_last_journal_line_is_passed_over(
+    dirs: tuple[Path, Path], force: bool
+) -> None:
+    """What a killed run was writing is no record; a bad line before it is."""
+    source, out = dirs
+    run_once(source, out, ["a"])
+    journal = out / STATE_DIR / "journal.jsonl"
+    with journal.open("a") as stream:
+        stream.write('{"stem": "b", "outp')  # the run was killed here
+    open_state(out)  # no error: the unfinished line is not a record
+    with journal.open("a") as stream:
+        stream.write("\n" + json.dumps({"stem": "c"}) + "\n")
+    if force:
+        assert sorted(run_once(source, out, ["a"], force=True).entries) == ["a"]
+    else:
+        with pytest.raises(OutputError, match="journal \\(line 1: "):
+            open_state(out)
 
 
 def test_removal_never_follows_a_folder_link(dirs: tuple[Path, Path]) -> None:

@@ -415,30 +415,43 @@ def _journal_entries(
     """The records of a journal. State files are read as ``read_regular`` does,
     so a named pipe planted there is an error, not a wait; with ``force``, an
     unreadable journal proves nothing ours and is removed (the run appends to
-    a journal of its own)."""
+    a journal of its own).
+
+    Only a last line without its line break is passed over: the one a killed
+    run was writing. Any other line that is not a valid record (a forged one)
+    makes the journal unreadable, as a bad manifest is; with ``force``, only
+    the valid lines are taken as proof."""
     try:
-        lines = read_regular(path).splitlines()
+        lines = read_regular(path).split(b"\n")
     except FileNotFoundError:
         return
     except OSError as error:
         if force:
             remove(path, root=path.parent)
             return
-        raise OutputError(
-            path,
-            f"unreadable seg-convert journal ({_reason(error)}); remove the output "
-            "directory, or run with --force",
-        ) from None
-    for line in lines:
+        raise _unreadable_journal(path, _reason(error)) from None
+    for number, line in enumerate(lines[:-1], start=1):  # [-1]: after the last \n
         try:
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise CorruptState("not an object")
             stem = _stem(item.get("stem"))
             entry = _checked(stem, item, folders)
-        except (ValueError, RecursionError):
-            continue  # the line a killed run was writing, or a forged one
+        except (ValueError, RecursionError) as error:
+            if force:
+                continue
+            raise _unreadable_journal(
+                path, f"line {number}: {_reason(error)}"
+            ) from None
         yield stem, entry
+
+
+def _unreadable_journal(path: Path, reason: str) -> OutputError:
+    return OutputError(
+        path,
+        f"unreadable seg-convert journal ({reason}); remove the output directory, "
+        "or run with --force",
+    )
 
 
 def _checked(stem: object, item: object, folders: frozenset[str]) -> Entry:
