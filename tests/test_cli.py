@@ -497,3 +497,19 @@ def test_report_in_a_missing_folder_is_refused_before_converting(
     assert result.exit_code == 2
     assert f"{report.parent} is not a directory" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_reader_that_stops_early_is_no_error() -> None:
+    """`seg-convert colormap | head -1`: the closed pipe ends it quietly."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seg_convert", "colormap", "--n", "255"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        bufsize=0,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(1)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "unexpected error" not in stderr and "Traceback" not in stderr, stderr

@@ -387,6 +387,8 @@ def reporting_errors() -> Iterator[None]:
             _stopped("interrupted", INTERRUPTED_EXIT)
         except Terminated:
             _stopped("terminated", TERMINATED_EXIT)
+        except BrokenPipeError:
+            raise  # stdout closed early (`| head`): click ends quietly
         except Exception as error:
             if debug_mode():
                 raise
