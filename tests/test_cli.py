@@ -513,3 +513,17 @@ def test_a_reader_that_stops_early_is_no_error() -> None:
     stderr = process.stderr.read().decode()
     process.wait(timeout=60)
     assert "unexpected error" not in stderr and "Traceback" not in stderr, stderr
+
+
+@pytest.mark.parametrize("where", ["the-same", "inside"])
+def test_an_output_directory_holding_the_input_is_refused(
+    write_annotation: WriteAnnotation, labels_file: Path, tmp_path: Path, where: str
+) -> None:
+    source = write_annotation("a", [shape("cat", [[2, 2], [40, 5], [20, 30]])]).parent
+    out = source if where == "the-same" else source.parent
+    result = CliRunner().invoke(
+        cli, ["labelme2voc", str(source), str(out), "--labels", str(labels_file)]
+    )
+    assert result.exit_code == 2
+    assert f"{out}: holds the input {source}, and seg-convert writes" in result.stderr
+    assert sorted(p.name for p in source.iterdir()) == ["a.jpg", "a.json"]

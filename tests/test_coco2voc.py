@@ -304,7 +304,8 @@ def test_missing_mismatched_and_escaping_images_fail_that_image(
     result = coco2voc([path], tmp_path / "out", images, "--noviz")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[:3] == [
-        f"{path}: image 2 (b.png): the image not found",
+        f"{path}: image 2 (b.png): image {images / 'b.png'} not found (file_name "
+        "is relative to --images)",
         f"{path}: image 3 (c.png): width is {WIDTH} but the image is 10x10; the "
         "annotation was made on a different image",
         f"{path}: image 4 (../d.png): file_name must be a relative path inside "
@@ -551,3 +552,69 @@ def test_voc_layout_boxes_are_the_annotations_masks(tmp_path: Path) -> None:
 
 
 BOX_KEYS = ("xmin", "ymin", "xmax", "ymax")
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("inside", ["images", "annotations", "both-are-the-output"])
+def test_an_output_directory_holding_an_input_is_refused(
+    tmp_path: Path, inside: str
+) -> None:
+    """A dataset converted into its own folder would have its inputs removed."""
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    path, images = write_scene(dataset, name="instances_train.json")
+    out = {"images": images, "annotations": dataset, "both-are-the-output": dataset}
+    before = files_under(tmp_path)
+    result = coco2voc([path], out[inside], images)
+    assert result.exit_code == 2
+    held = images if inside == "images" else path
+    assert (
+        f"{out[inside]}: holds the input {held}, and seg-convert writes and "
+        "removes files in the output directory (choose an output directory "
+        "outside it)"
+    ) in result.stderr
+    assert files_under(tmp_path) == before
+
+
+def test_a_labelme2voc_dataset_is_not_replaced_by_coco2voc(
+    tmp_path: Path, write_annotation: WriteAnnotation, labels_file: Path
+) -> None:
+    source = write_annotation("a", [shape("cat", [[2, 2], [40, 5], [20, 30]])]).parent
+    out = tmp_path / "out"
+    made = CliRunner().invoke(
+        cli, ["labelme2voc", str(source), str(out), "--labels", str(labels_file)]
+    )
+    assert made.exit_code == 0, made.output
+    path, images = write_scene(tmp_path)
+    result = coco2voc([path], out, images)
+    assert result.exit_code == 2
+    assert "holds the dataset seg-convert labelme2voc made, which coco2voc" in (
+        result.stderr
+    )
+    assert (out / "SegmentationClassPNG" / "a.png").is_file()
+    assert coco2voc([path], out, images, "--force").exit_code == 0
+    assert not (out / "SegmentationClassPNG" / "a.png").exists()
+
+
+def test_the_report_says_what_was_read(tmp_path: Path) -> None:
+    path, images = write_scene(tmp_path)
+    report = tmp_path / "report.json"
+    result = coco2voc(
+        [path], tmp_path / "out", images, "--order", "area", "--report", report
+    )
+    assert result.exit_code == 0, result.output
+    options = json.loads(report.read_text())["options"]
+    assert {k: options[k] for k in ("annotation_files", "images_dir", "order")} == {
+        "annotation_files": [str(path)],
+        "images_dir": str(images),
+        "order": "area",
+    }
+    assert (options["crowd"], options["skip_unknown"]) == ("void", False)
+    assert "recursive" not in options and "input_dir" not in options

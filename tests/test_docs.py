@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import click
 import pytest
@@ -10,7 +12,7 @@ from click.testing import CliRunner
 
 from seg_convert.cli import cli
 
-from .conftest import REPO
+from .conftest import REPO, WriteAnnotation, shape
 
 README = (REPO / "README.md").read_text("utf-8")
 COMMANDS = sorted(cli.commands)
@@ -34,3 +36,30 @@ def test_readme_fresh_machine_commands() -> None:
     assert re.search(r"pip install \. && seg-convert labelme2voc examples/\S+", README)
     assert 'pip install ".[test]" && pytest' in README
     assert 'pip install ".[test]" && pytest' in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_readme_report_example_has_a_real_reports_keys(
+    write_annotation: WriteAnnotation, labels_file: Path, tmp_path: Path
+) -> None:
+    start = README.index('```json\n{\n  "report_version"') + len("```json\n")
+    example = json.loads(README[start : README.index("```", start)])
+    source = write_annotation("a", [shape("cat", [[2, 2], [40, 5], [20, 30]])]).parent
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "labelme2voc",
+            str(source),
+            str(tmp_path / "out"),
+            "--labels",
+            str(labels_file),
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    real = json.loads(report.read_text())
+    assert list(example) == list(real)
+    assert list(example["options"]) == list(real["options"])
+    assert list(example["files"][0]) == list(real["files"][0])
+    assert list(example["totals"]) == list(real["totals"])

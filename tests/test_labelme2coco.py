@@ -720,10 +720,26 @@ def test_a_changed_format_or_option_leaves_exactly_a_clean_runs_files(
     first: tuple[str, ...],
     then: tuple[str, ...],
 ) -> None:
+    """Another command into a directory is refused, never a silent swap of one
+    dataset for another; with --force it replaces it, as an option change does."""
     source, labels = scenes
     out, clean = tmp_path / "out", tmp_path / "clean"
     run(first[0], source, out, labels, *first[1:])
-    run(then[0], source, out, labels, *then[1:])
+    force: tuple[str, ...] = ()
+    if then[0] != first[0]:
+        before = dataset_tree(out)
+        refused = CliRunner().invoke(
+            cli, [then[0], str(source), str(out), "--labels", str(labels), *then[1:]]
+        )
+        assert refused.exit_code == 2
+        assert (
+            f"{out}: holds the dataset seg-convert {first[0]} made, which {then[0]} "
+            "would replace (choose another output directory, or give --force to "
+            "replace it)"
+        ) in refused.stderr
+        assert dataset_tree(out) == before
+        force = ("--force",)
+    run(then[0], source, out, labels, *then[1:], *force)
     run(then[0], source, clean, labels, *then[1:])
     assert sorted(dataset_tree(out)) == sorted(dataset_tree(clean))
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .atomic import sweep_temporary_files
 from .discovery import Input, stem_problem
+from .errors import OutputError
 from .fonts import choose_font, undrawable_names_warning
 from .locking import acquire_output_lock
 from .options import Options
@@ -38,9 +39,11 @@ if TYPE_CHECKING:  # pycocotools is loaded only for COCO runs
 class ConversionReport:
     """Every input file's result, in input order; with fail-fast, up to the
     first failure, so ``results`` may be fewer than ``inputs``. ``options`` are
-    the run's, with the font it chose; ``format`` the writer's."""
+    the run's, with the font it chose; ``format`` the writer's; ``source``
+    what was read, as the source describes it."""
 
     input_dir: Path
+    source: Mapping[str, Any]
     output_dir: Path
     format: str
     options: Options
@@ -163,6 +166,8 @@ def convert_directory(
     (whose options say what the run does); see ``labelme2voc``."""
     options = writer.options
     input_dir = source.root
+    _check_apart(source.reads, output_dir)
+    made_by = f"{source.kind}2{writer.format}"
     inputs = source.inputs(
         exclude=[output_dir] if report_path is None else [output_dir, report_path]
     )
@@ -182,6 +187,7 @@ def convert_directory(
         state = OutputState.open(
             output_dir,
             key=key,
+            made_by=made_by,
             shard=shard,
             force=options.force,
             folders=known_folders(),
@@ -226,6 +232,7 @@ def convert_directory(
     )
     return ConversionReport(
         input_dir=input_dir,
+        source=source.describe(),
         output_dir=output_dir,
         format=writer.format,
         options=options,
@@ -279,6 +286,19 @@ def _convert_planned(
             if writer.options.fail_fast and not result.ok:
                 break
     return results
+
+
+def _check_apart(inputs: Sequence[Path], output_dir: Path) -> None:
+    """Refuse an output directory that holds an input: a run writes and removes
+    files there (OUTPUT_DIR inside INPUT_DIR is fine: it is never an input)."""
+    root = output_dir.resolve()
+    for path in inputs:
+        if path.resolve().is_relative_to(root):
+            raise OutputError(
+                output_dir,
+                f"holds the input {path}, and seg-convert writes and removes files "
+                "in the output directory (choose an output directory outside it)",
+            )
 
 
 def _labelme_source(input_dir: Path, options: Options) -> LabelmeSource:

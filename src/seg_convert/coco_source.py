@@ -94,6 +94,11 @@ class CocoReader:
             raise AnnotationError(item.source, problem)
         image_file = self.image_path(item)
         image_print = file_print(image_file)
+        if image_print is None:  # say where it was looked for: --images may be off
+            raise ImageError(
+                item.source,
+                f"image {image_file} not found (file_name is relative to --images)",
+            )
         annotations = list(_read_annotations(item))
         regions, skipped = self._regions(item, annotations, options.labels)
         loaded = load_image_from(
@@ -212,8 +217,25 @@ class CocoSource:
     index: CocoIndex = field(repr=False, compare=False)
 
     @property
+    def kind(self) -> str:
+        return "coco"
+
+    @property
     def root(self) -> Path:
         return self.reader.images_dir
+
+    @property
+    def reads(self) -> tuple[Path, ...]:
+        return (*self.index.files, self.reader.images_dir)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "annotation_files": [str(path) for path in self.index.files],
+            "images_dir": str(self.reader.images_dir),
+            "skip_unknown": self.reader.skip_unknown,
+            "order": self.reader.order,
+            "crowd": self.reader.crowd,
+        }
 
     @property
     def check(self) -> CocoReader:

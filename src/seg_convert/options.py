@@ -71,8 +71,9 @@ class Options:
     jobs: int = field(default=1, metadata=_RUN)
     fail_fast: bool = field(default=False, metadata=_RUN)
     force: bool = field(default=False, metadata=_RUN)
-    recursive: bool = field(default=False, metadata=_RUN)
-    flatten_names: bool = field(default=False, metadata=_RUN)
+    # How labelme folders are read: the report has them from the source.
+    recursive: bool = field(default=False, metadata={**_RUN, "report": False})
+    flatten_names: bool = field(default=False, metadata={**_RUN, "report": False})
     shard: Shard | None = field(default=None, metadata=_RUN)
     # Unexpected errors carry their traceback: a matter of the terminal only.
     debug: bool = field(default=False, metadata={**_RUN, "report": False})

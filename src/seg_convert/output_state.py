@@ -86,6 +86,7 @@ class OutputState:
     key: str
     shard: Shard | None
     folders: frozenset[str]
+    made_by: str = ""
     entries: dict[str, Entry] = field(default_factory=dict)
 
     @classmethod
@@ -97,14 +98,19 @@ class OutputState:
         shard: Shard | None,
         force: bool,
         folders: frozenset[str],
+        made_by: str = "",
     ) -> OutputState:
         """Load the state of ``root`` (checked by ``check_output_dir``; the
         caller holds its lock), refusing an unreadable state unless ``force``.
         Samples written under another key, and all of them with ``force``, are
-        removed."""
-        state = cls(root=root, key=key, shard=shard, folders=folders)
+        removed.
+
+        ``made_by`` names the command the run is (labelme2voc, ...): a directory
+        another command made is refused unless ``force``, which replaces it, so
+        that one dataset is never silently swapped for another."""
+        state = cls(root=root, key=key, shard=shard, folders=folders, made_by=made_by)
         for record_key, stem, entry in _load_records(
-            root / STATE_DIR, shard, force=force, folders=folders
+            root / STATE_DIR, shard, force=force, folders=folders, made_by=made_by
         ):
             if force or record_key != key:
                 state._remove(entry.outputs)
@@ -173,6 +179,7 @@ class OutputState:
         state_dir = self.root / STATE_DIR
         data = {
             "version": MANIFEST_VERSION,
+            "made_by": self.made_by,
             "options_key": self.key,
             "entries": {
                 stem: _item(self.entries[stem]) for stem in sorted(self.entries)
@@ -290,7 +297,12 @@ Record = tuple[str, str, Entry]  # (options key, stem, entry)
 
 
 def _load_records(
-    state_dir: Path, shard: Shard | None, *, force: bool, folders: frozenset[str]
+    state_dir: Path,
+    shard: Shard | None,
+    *,
+    force: bool,
+    folders: frozenset[str],
+    made_by: str,
 ) -> list[Record]:
     """Every sample the state of this run's part of the directory records, in
     the order later records win."""
@@ -313,7 +325,7 @@ def _load_records(
         sources = [(own, shard)] if own.exists() else [(main, None)]
     records: list[Record] = []
     for path, owner in sources:
-        loaded = _load_file(path, owner, force=force, folders=folders)
+        loaded = _load_file(path, owner, force=force, folders=folders, made_by=made_by)
         if owner is not None and shard is None:
             # A shard's records replace what the main manifest says of its stems.
             records = [r for r in records if not owner.holds(r[1])]
@@ -355,10 +367,16 @@ def _manifest_path(state_dir: Path, shard: Shard | None) -> Path:
 
 
 def _load_file(
-    path: Path, shard: Shard | None, *, force: bool, folders: frozenset[str]
+    path: Path,
+    shard: Shard | None,
+    *,
+    force: bool,
+    folders: frozenset[str],
+    made_by: str,
 ) -> list[Record]:
     """The records of one manifest and its journal. Unreadable ones raise
-    OutputError, or with ``force`` yield what can be proven ours."""
+    OutputError, or with ``force`` yield what can be proven ours; so does a
+    manifest another command wrote (``made_by``: which one)."""
     journal = path.with_name(_names(shard)[1])
     if not os.path.lexists(path):
         return [] if not force else _proven(journal, folders, force=force)
@@ -373,6 +391,15 @@ def _load_file(
         entries = data.get("entries")
         if not isinstance(key, str) or not isinstance(entries, dict):
             raise CorruptState("no options_key or entries")
+        maker = data.get("made_by") or made_by  # releases before it: none
+        if maker != made_by and not force:
+            root = path.parent.parent
+            raise OutputError(
+                root,
+                f"holds the dataset seg-convert {maker} made, which {made_by} "
+                "would replace (choose another output directory, or give --force "
+                "to replace it)",
+            )
         records = [
             (key, stem, _checked(stem, item, folders)) for stem, item in entries.items()
         ]

@@ -57,7 +57,7 @@ def report_document(
         "report_version": REPORT_VERSION,
         "seg_convert_version": version,
         "options": {
-            "input_dir": str(report.input_dir),
+            **report.source,
             "output_dir": str(report.output_dir),
             **report.options.describe(report.format),
         },

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .discovery import Input, find_inputs
 from .fingerprints import Fingerprint, fingerprint
@@ -22,8 +22,24 @@ from .sample import Check, check_file
 
 class SampleSource(Protocol):
     @property
+    def kind(self) -> str:
+        """What the source reads ("labelme", "coco"): with the writer's format,
+        the command that made an output directory (labelme2voc, ...)."""
+        ...
+
+    @property
     def root(self) -> Path:
         """The folder the output state records input paths relative to."""
+        ...
+
+    @property
+    def reads(self) -> tuple[Path, ...]:
+        """Every file and folder the source reads: none may be in the output
+        directory, where a run writes and removes files."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """What the source reads and how, as JSON-ready values (the report's)."""
         ...
 
     @property
@@ -57,8 +73,23 @@ class LabelmeSource:
     flatten_names: bool = False
 
     @property
+    def kind(self) -> str:
+        return "labelme"
+
+    @property
     def root(self) -> Path:
         return self.input_dir
+
+    @property
+    def reads(self) -> tuple[Path, ...]:
+        return (self.input_dir,)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "input_dir": str(self.input_dir),
+            "recursive": self.recursive,
+            "flatten_names": self.flatten_names,
+        }
 
     @property
     def check(self) -> Check:

@@ -93,7 +93,7 @@ def coco2voc_command(
     Segmentations (polygons, RLE) are decoded as pycocotools' annToMask decodes
     them and painted in file order. Images of a file whose name has "train" go
     to train.txt, "val" to val.txt; others by the hash rule (--val-fraction).
-    OUTPUT_DIR must be new, empty, or written by seg-convert before: then only
+    OUTPUT_DIR must be new, empty, or written by this command before: then only
     images whose annotations or image file changed are converted again.
 
     An image that cannot be converted is reported on stderr and skipped; the

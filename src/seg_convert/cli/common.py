@@ -180,8 +180,9 @@ instances_option = click.option(
     "--instances/--no-instances",
     default=False,
     show_default=True,
-    help="With instance ids (SegmentationObject): one instance per "
-    "(label, group_id), or per shape without group_id.",
+    help="With instance ids (SegmentationObject): from labelme, one instance "
+    "per (label, group_id), or per shape without group_id; from COCO, one per "
+    "annotation that is not a crowd.",
 )
 
 
@@ -266,7 +267,8 @@ def output_options(function: F) -> F:
             "--force",
             is_flag=True,
             help="Start over: convert every file again, even those unchanged "
-            "since the last run.",
+            "since the last run, replacing a dataset another command made in "
+            "OUTPUT_DIR and getting past unreadable records.",
         ),
         click.option(
             "--fail-fast",

@@ -33,7 +33,7 @@ def labelme2voc_command(
 ) -> None:
     """Convert the labelme JSON files in INPUT_DIR into a VOC-style dataset.
 
-    OUTPUT_DIR must be new, empty, or written by seg-convert before: then only
+    OUTPUT_DIR must be new, empty, or written by this command before: then only
     what changed is converted again (see --force). It gets JPEGImages/ (the
     images), the label ids as int32 .npy arrays (-1 = ignore) and as palette PNGs
     (255 = ignore), visualizations, ImageSets/Segmentation/{train,val,trainval}.txt,
