@@ -183,3 +183,18 @@ def test_stats_read_the_voc_layout_too(converted: Path, tmp_path: Path) -> None:
     voc = json.loads(run("stats", out, "--format", "json").stdout)
     labelme_layout = json.loads(run("stats", converted, "--format", "json").stdout)
     assert voc == labelme_layout
+
+
+@pytest.mark.parametrize("command", ["labels", "colormap"])
+def test_an_existing_output_file_is_never_replaced(
+    tmp_path: Path, command: str
+) -> None:
+    """A labels file rewritten in another order would change every class id."""
+    target = tmp_path / "labels.txt"
+    target.write_text("__ignore__\n_background_\nzebra\ncat\n", "utf-8")
+    args = [command, EXAMPLES] if command == "labels" else [command]
+    result = run(*args, "-o", target)
+    assert result.exit_code == 2
+    assert f"{target} exists; seg-convert does not replace it" in result.stderr
+    assert result.stdout == ""  # refused before printing anything
+    assert target.read_text("utf-8") == "__ignore__\n_background_\nzebra\ncat\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import signal
 import sys
 import threading
@@ -160,8 +161,10 @@ def input_options(function: F) -> F:
 def check_output_file(
     ctx: click.Context, param: click.Parameter, value: Path | None
 ) -> Path | None:
-    """A click callback: the folder of an output file must exist, so that the
-    command fails before printing anything rather than after."""
+    """A click callback: the folder of a new output file must exist, and the
+    file must not, so that the command fails before printing anything rather
+    than after, and never replaces a file it did not write (a labels file
+    rewritten in another order would change every class id)."""
     if value is None:
         return value
     folder = value.parent
@@ -172,6 +175,13 @@ def check_output_file(
         )
     if value.is_dir():
         raise click.BadParameter(f"{value} is a folder, not a file", ctx, param)
+    if os.path.lexists(value):
+        raise click.BadParameter(
+            f"{value} exists; seg-convert does not replace it (remove it first, "
+            "or give a new file name)",
+            ctx,
+            param,
+        )
     return value
 
 
