@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from seg_convert import __version__, dataset_files
+from seg_convert.annotation import WARNING_IMAGE_BESIDE, WARNING_NO_SHAPE_TYPE
 from seg_convert.cli import cli
 
 from .conftest import REPO, WriteAnnotation, b64, no_font_warning, png_bytes, shape
@@ -416,6 +417,45 @@ def test_quiet_prints_errors_only(
         f"{three_files / 'bad.json'}: a labelme file is a JSON object, got a list\n"
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["labelme2voc", "labelme2coco"])
+@pytest.mark.parametrize(
+    ("top", "warning"),
+    [
+        (
+            {"shapes": [{"label": "cat", "points": [[2, 2], [40, 5], [20, 30]]}]},
+            WARNING_NO_SHAPE_TYPE,
+        ),
+        ({"imagePath": "..\\photos\\lenient.jpg"}, WARNING_IMAGE_BESIDE),
+    ],
+    ids=["labelme-3-no-shape-type", "image-path-elsewhere"],
+)
+def test_quiet_hides_read_warnings_but_not_errors(
+    write_annotation: WriteAnnotation,
+    tmp_path: Path,
+    command: str,
+    top: dict[str, object],
+    warning: str,
+) -> None:
+    write_annotation("lenient", **top)
+    bad = tmp_path / "in" / "bad.json"
+    bad.write_text("[]")
+    error = f"{bad}: a labelme file is a JSON object, got a list\n"
+    # Latin class names only: every font writes them, so no legend-font warning
+    # can join the lines (no_font_warning would hide one under -q as well).
+    labels = "__ignore__,_background_,cat"
+    loud, quiet = (
+        run(command, tmp_path / "in", tmp_path / out, "--labels", labels, *flag)
+        for out, flag in (("loud", ()), ("quiet", ("-q",)))
+    )
+    assert (loud.exit_code, quiet.exit_code) == (1, 1)
+    assert loud.stderr == (
+        f"{error}converted 1 of 2 files into {tmp_path / 'loud'}, 1 failed\n"
+        f"warning: 1 file: {warning}\n"
+    )
+    assert quiet.stderr == error
+    assert loud.stdout == quiet.stdout == ""
 
 
 def _boom(*args: object, **kwargs: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ from seg_convert.fonts import (
     undrawable_names,
     undrawable_names_warning,
 )
+
+from .conftest import WriteAnnotation, shape
+from .helpers import convert
 
 DEJAVU = next(
     (path for path in fonts.FONT_CANDIDATES[:3] if Path(path).is_file()), None
@@ -71,3 +75,36 @@ def test_the_warning_names_the_names_and_the_fix() -> None:
         "the package fonts-noto-cjk or fonts-wqy-microhei)"
     )
     assert undrawable_names_warning(BUILTIN_FONT, ["_background_", "car"]) is None
+
+
+@requires_dejavu
+def test_a_font_without_cjk_is_warned_about_once_a_run(
+    write_annotation: WriteAnnotation, tmp_path: Path, labels_file: Path
+) -> None:
+    assert DEJAVU is not None
+    for stem in ("a", "b", "c"):
+        write_annotation(stem, [shape("行人", [[2, 2], [40, 5], [20, 30]])])
+    report = tmp_path / "report.json"
+    result = convert(
+        tmp_path / "in",
+        tmp_path / "out",
+        labels_file,
+        "--font",
+        DEJAVU,
+        "-j",
+        "2",
+        report=report,
+    )
+    assert result.exit_code == 0, result.output
+    warning = (
+        f"the legend's font ({DEJAVU}) cannot write '行人': they show as boxes (give "
+        "--font FILE with a font that has them, or install one, e.g. the package "
+        "fonts-noto-cjk or fonts-wqy-microhei)"
+    )
+    assert result.stderr.splitlines() == [
+        f"converted 3 of 3 files into {tmp_path / 'out'}",
+        f"warning: {warning}",
+    ]
+    document = json.loads(report.read_text("utf-8"))
+    assert document["warnings"] == [warning]
+    assert all(item["warnings"] == [] for item in document["files"])

@@ -32,7 +32,14 @@ from seg_convert.cli import cli
 from seg_convert.splits import split_of
 
 from .coco_checks import boundary_zone
-from .conftest import SHARED_EXAMPLES, b64, gradient_image, png_bytes, requires_shared
+from .conftest import (
+    SHARED_EXAMPLES,
+    WriteAnnotation,
+    b64,
+    gradient_image,
+    png_bytes,
+    requires_shared,
+)
 from .conftest import shape as labelme_shape
 
 Array = np.ndarray[Any, Any]
@@ -564,6 +571,50 @@ def test_loader_rules(
     for ids in (image_ids, annotation_ids):
         assert min(ids) >= 1 and len(set(ids)) == len(ids)
     assert sorted(image_ids) == list(range(1, len(SCENES) + 1))
+
+
+# 6b. Visualizations.
+
+
+@pytest.fixture
+def one_cat(write_annotation: WriteAnnotation) -> Path:
+    """A 160x120 plain gray image, a cat square at the top left: well apart from
+    the legend, which the bottom right holds."""
+    gray = Image.new("RGB", (160, 120), (128, 128, 128))
+    path = write_annotation(
+        "cat", [labelme_shape("cat", [[10, 10], [50, 50]], "rectangle")], image=gray
+    )
+    return path.parent
+
+
+def test_visualization_is_a_jpeg_drawing_the_objects(
+    one_cat: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    run("labelme2coco", one_cat, out, labels_file)
+    with Image.open(out / "Visualization" / "cat.jpg") as drawn:
+        assert (drawn.format, drawn.mode, drawn.size) == ("JPEG", "RGB", (160, 120))
+        shown = np.asarray(drawn, dtype=np.int32)
+    with Image.open(out / "JPEGImages" / "cat.jpg") as image:
+        plain = np.asarray(image, dtype=np.int32)
+    # Inside the square (its outline aside): the plain gray, blended with the
+    # VOC color of class 1 (128, 0, 0), is red; outside it stays gray.
+    inside = (slice(15, 46), slice(15, 46))
+    red, green, blue = (shown[inside][..., c].mean() for c in range(3))
+    assert red - green > 40 and red - blue > 40, (red, green, blue)
+    assert np.abs(shown[inside] - plain[inside]).mean() > 30
+    outside = shown[10:60, 90:150]
+    assert np.abs(outside[..., 0] - outside[..., 1]).max() < 10
+
+
+def test_noviz_writes_no_coco_visualization(
+    one_cat: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    run("labelme2coco", one_cat, out, labels_file, "--noviz")
+    assert (out / "JPEGImages" / "cat.jpg").is_file()
+    assert not (out / "Visualization").exists()
+    assert not list(out.rglob("*Visualization*"))
 
 
 # 7. Determinism, re-runs and shards.

@@ -14,6 +14,7 @@ import labelme
 import labelme.utils
 import numpy as np
 import pytest
+from click.testing import CliRunner, Result
 from PIL import Image
 
 from seg_convert import annotation as annotation_module
@@ -32,6 +33,7 @@ from seg_convert.annotation import (
     load_image,
     read_annotation,
 )
+from seg_convert.cli import cli
 from seg_convert.errors import AnnotationError, ImageError
 from seg_convert.images import DEFAULT_MAX_IMAGE_BYTES
 
@@ -218,6 +220,47 @@ def test_utf_8_comes_first_even_with_json_encoding(tmp_path: Path) -> None:
     annotation = read_annotation(path, max_image_pixels=LIMIT, json_encoding="latin-1")
     assert annotation.shapes[0].label == "行人"
     assert annotation.warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("command", "writes", "problems_on"),
+    [
+        ("labelme2voc", True, "stderr"),
+        ("labelme2coco", True, "stderr"),
+        ("validate", False, "stdout"),
+    ],
+    ids=["labelme2voc", "labelme2coco", "validate"],
+)
+def test_gbk_file_at_the_command_line(
+    tmp_path: Path, command: str, writes: bool, problems_on: str
+) -> None:
+    source = tmp_path / "in"
+    path, line = gbk_labelme_3_file(source)
+
+    def run(out: str, *args: str) -> Result:
+        folder = [str(tmp_path / out)] if writes else []
+        labels = "__ignore__,_background_,行人,铝型材"
+        return CliRunner().invoke(
+            cli, [command, str(source), *folder, "--labels", labels, *args]
+        )
+
+    refused = run("refused")
+    assert refused.exit_code == 1
+    problem = (
+        f"{path}: line {line} is not UTF-8 text (old labelme on Windows wrote the "
+        "system code page, e.g. GBK: try --json-encoding gbk)"
+    )
+    assert getattr(refused, problems_on).splitlines()[0] == problem
+
+    read = run("out", "--json-encoding", "gbk")
+    assert read.exit_code == 0, read.output
+    assert f"warning: 1 file: {WARNING_LEGACY_ENCODING}" in read.stderr.splitlines()
+    if writes:
+        assert f"converted 1 of 1 files into {tmp_path / 'out'}" in read.stderr
+        with Image.open(tmp_path / "out" / "JPEGImages" / "sample.jpg") as image:
+            assert image.size == (64, 48)
+    else:
+        assert f"checked 1 files in {source}: no problems" in read.stderr
 
 
 def test_a_file_in_neither_encoding_says_so(tmp_path: Path) -> None:

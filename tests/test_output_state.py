@@ -7,13 +7,15 @@ at the end show the same through the command."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from PIL import Image
 
 from seg_convert.cli import cli
 from seg_convert.confined import MAX_READ_BYTES, remove
@@ -487,32 +489,67 @@ def in_flight(monkeypatch: pytest.MonkeyPatch, stem: str, act: Any) -> None:
     monkeypatch.setattr(sample, "rasterize", rasterize)
 
 
+def bump_mtime(path: Path) -> None:
+    """A second later, as an editor saving within the clock's resolution
+    could not be told apart."""
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+
+
+def relabel_as_dog(json_path: Path) -> None:
+    """Relabel the cat as a dog, as an editor saving would."""
+    data = json.loads(json_path.read_text())
+    data["shapes"] = [shape("dog", [[2, 2], [40, 5], [20, 30]])]
+    json_path.write_text(json.dumps(data))
+    bump_mtime(json_path)
+
+
+def repaint_image(json_path: Path) -> None:
+    """Save other pixels over the image beside the JSON."""
+    image = json_path.with_suffix(".jpg")
+    Image.new("RGB", (64, 48), (200, 30, 90)).save(image)
+    bump_mtime(image)
+
+
+# Workers see the patched rasterize only when they are forked from this process.
+needs_fork = pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork",
+    reason="the in-flight edit is patched into this process; workers not forked "
+    "from it (spawn, forkserver) would not make it",
+)
+
+
+@pytest.mark.parametrize(
+    ("edit", "jobs"),
+    [
+        (relabel_as_dog, "1"),
+        (repaint_image, "1"),
+        pytest.param(relabel_as_dog, "2", marks=needs_fork),
+        pytest.param(repaint_image, "2", marks=needs_fork),
+    ],
+    ids=["json-jobs-1", "image-jobs-1", "json-jobs-2", "image-jobs-2"],
+)
 def test_an_input_edited_in_flight_is_redone_by_the_next_run(
     write_annotation: WriteAnnotation,
     tmp_path: Path,
     labels_file: Path,
     monkeypatch: pytest.MonkeyPatch,
+    edit: Callable[[Path], None],
+    jobs: str,
 ) -> None:
     cat = write_annotation("a", [shape("cat", [[2, 2], [40, 5], [20, 30]])])
     write_annotation("b", [shape("dog", [[2, 2], [40, 5], [20, 30]])])
-    dog = [shape("dog", [[2, 2], [40, 5], [20, 30]])]
-
-    def edit() -> None:  # relabel a's cat as a dog, as an editor saving would
-        data = json.loads(cat.read_text())
-        data["shapes"] = dog
-        cat.write_text(json.dumps(data))
-        stat = cat.stat()
-        os.utime(cat, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-
-    in_flight(monkeypatch, "cat", edit)
+    in_flight(monkeypatch, "cat", lambda: edit(cat))
     out = tmp_path / "out"
-    assert convert(tmp_path / "in", out, labels_file, "-j", "1").exit_code == 0
+    assert convert(tmp_path / "in", out, labels_file, "-j", jobs).exit_code == 0
+    written = {p.name: p.read_bytes() for p in out.rglob("a.*")}
     monkeypatch.undo()
     report = tmp_path / "r.json"
     result = convert(tmp_path / "in", out, labels_file, "--report", str(report))
     assert result.exit_code == 0
     files = {f["stem"]: f["status"] for f in json.loads(report.read_text())["files"]}
     assert files == {"a": "converted", "b": "skipped"}
+    assert {p.name: p.read_bytes() for p in out.rglob("a.*")} != written
 
 
 def test_an_input_deleted_in_flight_leaves_no_orphan(

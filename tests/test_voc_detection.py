@@ -194,6 +194,89 @@ def test_every_shape_type_through_the_cli(
     ]
 
 
+FULL_10X10 = b64(png_bytes(Image.new("L", (10, 10), 255)))
+
+
+# On the 64x48 image: (truncated, xmin, ymin, xmax, ymax), worked out by hand.
+# Pillow fills a circle's or a rectangle's box with both end pixels; a mask's
+# top-left pixel is its first corner. The drawn pixels are cut at column 63 and
+# row 47. A shape is truncated when a point, a circle's rim or a mask's far
+# edge lies outside [0, 64] x [0, 48] (where labelme keeps points). VOC boxes
+# count from 1 and name the last pixel: xmin = first column + 1, xmax = last
+# column + 1.
+HAND_CASES: list[tuple[dict[str, Any], tuple[str, ...]]] = [
+    # Radius 5 about (30, 20): columns 25..35, rows 15..25.
+    (shape("cat", [[30, 20], [30, 25]], "circle"), ("0", "26", "16", "36", "26")),
+    # Radius 8 about (58, 20), its rim point (58, 12) inside, yet the rim
+    # reaches x = 66: columns 50..66 cut to 50..63, rows 12..28.
+    (shape("cat", [[58, 20], [58, 12]], "circle"), ("1", "51", "13", "64", "29")),
+    # Radius 5 about (3, 20), its rim point (0, 24) on the edge, the rim
+    # reaching x = -2: columns -2..8 cut to 0..8, rows 15..25.
+    (shape("cat", [[3, 20], [0, 24]], "circle"), ("1", "1", "16", "9", "26")),
+    # A 10x10 mask from (20, -4): columns 20..29, rows -4..5 cut to 0..5.
+    (
+        shape("cat", [[20, -4], [29, 5]], "mask", mask=FULL_10X10),
+        ("1", "21", "1", "30", "6"),
+    ),
+    # A 10x10 mask from (60, 40): columns 60..69 cut to 60..63, rows 40..49 to
+    # 40..47.
+    (
+        shape("cat", [[60, 40], [69, 49]], "mask", mask=FULL_10X10),
+        ("1", "61", "41", "64", "48"),
+    ),
+    # A 10x10 mask from (54, 38): columns 54..63, rows 38..47, the image's last.
+    (
+        shape("cat", [[54, 38], [63, 47]], "mask", mask=FULL_10X10),
+        ("0", "55", "39", "64", "48"),
+    ),
+    # From the first pixel (0, 0) to (10, 10).
+    (shape("cat", [[0, 0], [10, 10]], "rectangle"), ("0", "1", "1", "11", "11")),
+    # To the last pixel, (63, 47): columns 50..63, rows 40..47.
+    (shape("cat", [[50, 40], [63, 47]], "rectangle"), ("0", "51", "41", "64", "48")),
+    # To the image's edge (64, 48), where labelme lets one draw: the same pixels
+    # (Pillow's column 64 and row 48 are cut), not truncated.
+    (shape("cat", [[50, 40], [64, 48]], "rectangle"), ("0", "51", "41", "64", "48")),
+    # Half a pixel past the edge: the same pixels, truncated.
+    (
+        shape("cat", [[50, 40], [64.5, 48]], "rectangle"),
+        ("1", "51", "41", "64", "48"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    HAND_CASES,
+    ids=[
+        "circle-inside",
+        "circle-rim-outside",
+        "circle-past-the-left-edge",
+        "mask-above-the-image",
+        "mask-past-the-corner",
+        "mask-to-the-corner",
+        "rectangle-from-the-first-pixel",
+        "rectangle-to-the-last-pixel",
+        "rectangle-to-the-edge",
+        "rectangle-past-the-edge",
+    ],
+)
+def test_truncated_and_box_worked_out_by_hand(
+    write_annotation: WriteAnnotation,
+    tmp_path: Path,
+    labels_file: Path,
+    item: dict[str, Any],
+    expected: tuple[str, ...],
+) -> None:
+    write_annotation("one", [item])
+    out = tmp_path / "out"
+    result = convert(tmp_path / "in", out, labels_file, "--layout", "voc")
+    assert result.exit_code == 0, result.output
+    (found,) = read_target(out / "Annotations" / "one.xml")["annotation"]["object"]
+    box = found["bndbox"]
+    corners = ("xmin", "ymin", "xmax", "ymax")
+    assert (found["truncated"], *(box[k] for k in corners)) == expected
+
+
 @requires_shared
 @pytest.mark.parametrize(
     "name",
