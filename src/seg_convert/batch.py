@@ -265,6 +265,7 @@ def _convert_planned(
         plan.todo,
         jobs=writer.options.jobs,
         on_death=FileResult.failure,
+        on_unused=state.discard,  # finished after fail-fast or Ctrl-C stopped
     )
     results = []
     # Closing stops the workers, whether fail-fast or an error ends the loop.

@@ -173,6 +173,12 @@ class OutputState:
         self._append_journal(line + "\n")
         return result
 
+    def discard(self, result: FileResult) -> None:
+        """Remove the files of a result the run will not record (a worker
+        finished it after the run stopped): unrecorded files would outlive
+        their input."""
+        self._remove(self._relative(result.outputs))
+
     def save(self) -> None:
         """Write the manifest if it changed and drop the journal it now holds;
         a run without --shard also drops the shards' records it folded in."""

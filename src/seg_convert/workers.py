@@ -144,6 +144,7 @@ def run_files(
     *,
     jobs: int,
     on_death: Callable[[Input, str], R],
+    on_unused: Callable[[R], object] | None = None,
 ) -> Generator[R, None, None]:
     """``work`` on each of ``inputs`` by ``jobs`` processes (1: this one),
     yielding the results in input order. ``work`` must be picklable.
@@ -154,7 +155,8 @@ def run_files(
     be survived: it ends the run (a re-run then finishes the job). An
     exception ``work`` raises is raised here, at its file's turn. Closing the
     generator early (fail-fast, Ctrl-C) lets the workers finish the file they
-    are on, and ends them.
+    are on, and ends them; the results finished but never yielded go to
+    ``on_unused`` (whose files the caller must not leave unaccounted for).
     """
     if jobs == 1 or len(inputs) <= 1:
         yield from map(work, inputs)
@@ -193,7 +195,11 @@ def run_files(
             yield result
     finally:
         atexit.unregister(stop)
-        _stop(workers)
+        late = _stop(workers)
+        if on_unused is not None:
+            for value in [*done.values(), *late]:
+                if not isinstance(value, _Raised):
+                    on_unused(value)
 
 
 def _hand_out(workers: list[_Worker], inputs: Sequence[Input], following: int) -> int:
@@ -241,12 +247,20 @@ def _collect(
                 done[worker.busy] = on_death(item, why)
 
 
-def _stop(workers: list[_Worker]) -> None:
-    """Let each worker finish its file, then end."""
+def _stop(workers: list[_Worker]) -> list[Any]:
+    """Let each worker finish its file, then end; return the results they
+    sent meanwhile."""
     for worker in workers:
         with contextlib.suppress(OSError):
             worker.connection.send(None)
+    late = []
     for worker in workers:
+        with contextlib.suppress(EOFError, OSError):
+            while worker.busy is not None:  # its reply comes before it ends
+                index, ok, value = worker.connection.recv()
+                late.append(value if ok else _Raised(value))
+                worker.busy = None
         worker.process.join()
         worker.connection.close()
     workers.clear()
+    return late
