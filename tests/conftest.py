@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,15 @@ from PIL import Image
 from seg_convert.labels import LabelTable
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_EXAMPLES = REPO.parent / "shared" / "labelme-examples"
+# ../shared from the repo root, or where SEG_CONVERT_SHARED says (a clone
+# elsewhere).
+SHARED = Path(os.environ.get("SEG_CONVERT_SHARED", REPO.parent / "shared"))
+SHARED_EXAMPLES = SHARED / "labelme-examples"
 
 requires_shared = pytest.mark.skipif(
     not SHARED_EXAMPLES.is_dir(),
     reason=f"labelme's example data is not at {SHARED_EXAMPLES} (../shared from "
-    "the repo root); these comparisons need it",
+    "the repo root, or SEG_CONVERT_SHARED=DIR); these comparisons need it",
 )
 
 
