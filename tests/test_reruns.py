@@ -41,14 +41,15 @@ def test_second_run_does_nothing_and_says_so(
     assert tree(out) == before
 
 
-def test_touching_one_json_reconverts_exactly_that_one(
+def test_editing_one_json_reconverts_exactly_that_one(
     folder: Path, tmp_path: Path, labels_file: Path
 ) -> None:
     out = tmp_path / "out"
     assert convert(folder, out, labels_file).exit_code == 0
     before = tree(out)
-    stat = (folder / "c.json").stat()
-    os.utime(folder / "c.json", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    document = json.loads((folder / "c.json").read_text())
+    document["flags"] = {"reviewed": True}  # new bytes, same labels
+    (folder / "c.json").write_text(json.dumps(document))
     report = tmp_path / "r.json"
     assert convert(folder, out, labels_file, report=report).exit_code == 0
     assert statuses(report) == {
@@ -60,7 +61,53 @@ def test_touching_one_json_reconverts_exactly_that_one(
     }
     after = tree(out)
     changed = {k for k in before if before[k] != after[k]}
-    assert changed == {".seg-convert/manifest.json"}  # c's new time; same outputs
+    assert changed == {".seg-convert/manifest.json"}  # c's new print; same outputs
+
+
+@pytest.mark.parametrize("what", ["json", "image", "a-fresh-copy"])
+def test_the_same_bytes_at_another_time_are_unchanged(
+    folder: Path, tmp_path: Path, labels_file: Path, what: str
+) -> None:
+    """A fresh checkout, a copy or a CI artifact gives every file a new time:
+    the content decides, so a sharded job finished elsewhere converts nothing."""
+    out = tmp_path / "out"
+    assert convert(folder, out, labels_file).exit_code == 0
+    if what == "a-fresh-copy":
+        copy = tmp_path / "copy"
+        copy.mkdir()
+        for path in folder.iterdir():
+            (copy / path.name).write_bytes(path.read_bytes())
+        folder.rename(tmp_path / "original")
+        copy.rename(folder)
+        touched = sorted(folder.iterdir())
+    else:
+        touched = [folder / ("c.json" if what == "json" else "c.jpg")]
+    for path in touched:
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    report = tmp_path / "r.json"
+    assert convert(folder, out, labels_file, report=report).exit_code == 0
+    assert set(statuses(report).values()) == {"skipped"}
+    manifest = json.loads((out / ".seg-convert" / "manifest.json").read_text())
+    recorded = manifest["entries"]["c"]["json_file" if what == "json" else "image_file"]
+    now = (folder / ("c.json" if what == "json" else "c.jpg")).stat()
+    assert recorded == [now.st_size, now.st_mtime_ns]  # the record follows
+
+
+def test_the_same_size_with_other_bytes_is_changed(
+    folder: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    assert convert(folder, out, labels_file).exit_code == 0
+    image = folder / "c.jpg"
+    data = bytearray(image.read_bytes())
+    data[-3] ^= 0x01  # one bit of the scan: same size, other pixels
+    stat = image.stat()
+    image.write_bytes(bytes(data))
+    os.utime(image, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    report = tmp_path / "r.json"
+    assert convert(folder, out, labels_file, report=report).exit_code == 0
+    assert statuses(report)["c"] == "converted"
 
 
 def test_changed_image_deleted_input_and_new_failure(

@@ -36,7 +36,7 @@ from .errors import (
     LabelsError,
     SegConvertError,
 )
-from .fingerprints import Fingerprint, file_print
+from .fingerprints import Fingerprint, content_digest, file_print
 from .labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable, parse_labels
 from .options import Options
 from .sample import CheckedSample
@@ -94,6 +94,7 @@ class CocoReader:
             raise AnnotationError(item.source, problem)
         image_file = self.image_path(item)
         image_print = file_print(image_file)
+        image_digest = content_digest(image_file)
         if image_print is None:  # say where it was looked for: --images may be off
             raise ImageError(
                 item.source,
@@ -125,6 +126,8 @@ class CocoReader:
             fingerprint=(
                 None if image_print is None else (item.annotations_print, image_print)
             ),
+            # The annotations' print is their content already.
+            digests=(None, image_digest),
             warnings=(WARNING_UNKNOWN_SKIPPED,) if skipped else (),
             objects_read=len(annotations),
             where=_where(item),

@@ -18,6 +18,7 @@ obeyed. ``OutputState`` is the one owner of all this: open, plan, record, finish
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -31,7 +32,14 @@ from .atomic import write_if_changed
 from .confined import folder_of, read_regular, remove, remove_empty_folder
 from .discovery import Input, Shard
 from .errors import OutputError, SegConvertError
-from .fingerprints import FilePrint, Fingerprint, fingerprint
+from .fingerprints import (
+    NO_DIGESTS,
+    Digests,
+    FilePrint,
+    Fingerprint,
+    content_digest,
+    fingerprint,
+)
 from .sample import FileResult
 
 STATE_DIR = ".seg-convert"
@@ -62,6 +70,7 @@ class Entry:
     image: str | None
     fingerprint: Fingerprint
     outputs: tuple[str, ...]
+    digests: Digests = NO_DIGESTS
 
 
 @dataclass(frozen=True)
@@ -136,12 +145,15 @@ class OutputState:
         unchanged = {}
         for item in inputs:
             entry = self.entries.get(item.stem)
-            if (
-                entry is not None
-                and _is_unchanged(entry, item, input_dir, current)
-                and self._has_outputs(entry)
-            ):
-                unchanged[item] = entry
+            if entry is None or not self._has_outputs(entry):
+                continue
+            now = _print_if_unchanged(entry, item, input_dir, current)
+            if now is None:
+                continue
+            if now != entry.fingerprint:  # the same bytes at other times: keep
+                entry = dataclasses.replace(entry, fingerprint=now)
+                self.entries[item.stem] = entry
+            unchanged[item] = entry
         todo = tuple(item for item in inputs if item not in unchanged)
         return Plan(todo=todo, unchanged=unchanged)
 
@@ -165,6 +177,7 @@ class OutputState:
             else os.path.relpath(result.image, input_dir),
             fingerprint=result.fingerprint,
             outputs=self._relative(result.outputs),
+            digests=result.digests,
         )
         if old is not None:
             self._remove(tuple(set(old.outputs) - set(entry.outputs)))
@@ -513,13 +526,20 @@ def _stem(value: object) -> str:
 
 def _item(entry: Entry) -> dict[str, Any]:
     json_print, image_print = entry.fingerprint
-    return {
+    item = {
         "source": entry.source,
         "image": entry.image,
         "json_file": list(json_print),
         "image_file": None if image_print is None else list(image_print),
         "outputs": list(entry.outputs),
     }
+    for key, digest in zip(_DIGEST_KEYS, entry.digests, strict=True):
+        if digest is not None:
+            item[key] = digest
+    return item
+
+
+_DIGEST_KEYS = ("json_sha256", "image_sha256")
 
 
 def _entry(item: Mapping[str, Any]) -> Entry:
@@ -538,12 +558,25 @@ def _entry(item: Mapping[str, Any]) -> Entry:
         raise CorruptState("an entry's outputs are not a list")
     for output in outputs:
         check_relative(output)
+    json_digest, image_digest = (_digest(item.get(key)) for key in _DIGEST_KEYS)
     return Entry(
         source=source,
         image=image,
         fingerprint=(json_print, image_print),
         outputs=tuple(outputs),
+        digests=(json_digest, image_digest),
     )
+
+
+def _digest(value: object) -> str | None:
+    if value is None:
+        return None  # not recorded (by releases before digests, or COCO's JSON)
+    if not isinstance(value, str) or len(value) != 64 or value.strip(_HEX):
+        raise CorruptState(f"a digest {value!r} is not a SHA-256")
+    return value
+
+
+_HEX = "0123456789abcdef"
 
 
 def _file_print(value: object) -> FilePrint:
@@ -556,15 +589,31 @@ def _file_print(value: object) -> FilePrint:
     return (value[0], value[1])
 
 
-def _is_unchanged(
+def _print_if_unchanged(
     entry: Entry, item: Input, input_dir: Path, current: CurrentPrint
-) -> bool:
-    """Whether ``item`` and its image look as when ``entry`` was read."""
+) -> Fingerprint | None:
+    """How ``item`` and its image look now if they hold what ``entry`` was made
+    from, else None: the same size and time, or (a fresh checkout, a copy) the
+    same size and bytes at another time."""
     image = None if entry.image is None else input_dir / entry.image
-    return (
-        os.path.relpath(item.source, input_dir) == entry.source
-        and current(item, image) == entry.fingerprint
+    now = current(item, image)
+    if now is None or os.path.relpath(item.source, input_dir) != entry.source:
+        return None
+    files = zip(
+        (item.source, image), now, entry.fingerprint, entry.digests, strict=True
     )
+    for path, now_print, then_print, digest in files:
+        if now_print == then_print:
+            continue
+        if (
+            now_print is None
+            or then_print is None
+            or digest is None
+            or now_print[0] != then_print[0]
+            or content_digest(path) != digest
+        ):
+            return None
+    return now
 
 
 def _vanished(result: FileResult) -> FileResult:

@@ -29,7 +29,7 @@ from .annotation import (
 )
 from .discovery import Input, stem_problem
 from .errors import AnnotationError, SegConvertError
-from .fingerprints import Fingerprint, file_print
+from .fingerprints import NO_DIGESTS, Digests, Fingerprint, content_digest, file_print
 from .instance_masks import Instance, instance_masks
 from .options import Options
 from .rasterize import Rasterized, class_ids, rasterize
@@ -57,6 +57,7 @@ class CheckedSample:
     fingerprint: Fingerprint | None
     warnings: tuple[str, ...]  # what was read leniently
     objects_read: int  # shapes or annotations, for the report
+    digests: Digests = NO_DIGESTS  # of the input files, taken with the fingerprint
     # Which part of ``source`` the sample is, for messages (COCO: "image 139
     # (000000000139.jpg)"); None when it is the whole file.
     where: str | None = None
@@ -100,6 +101,7 @@ class FileResult:
     skipped: bool = False  # unchanged since the last run: nothing was done
     image: Path | None = None  # the image file, when not embedded
     fingerprint: Fingerprint | None = None  # of the inputs, before they were read
+    digests: Digests = NO_DIGESTS
     warnings: tuple[str, ...] = ()  # what was read leniently
     shapes: int = 0
     instances: int = 0
@@ -141,6 +143,7 @@ def check_file(
     if problem is not None:
         raise AnnotationError(source, problem)
     json_print = file_print(source)
+    json_digest = content_digest(source)
     annotation = read_annotation(
         source,
         max_image_pixels=options.max_image_pixels,
@@ -149,6 +152,7 @@ def check_file(
     ids = class_ids(annotation.shapes, options.labels, owner=source)
     image_file = None if isinstance(annotation.image, bytes) else annotation.image
     image_print = None if image_file is None else file_print(image_file)
+    image_digest = content_digest(image_file)
     loaded = load_image(
         annotation,
         max_image_pixels=options.max_image_pixels,
@@ -166,6 +170,7 @@ def check_file(
         image_file=image_file,
         arrays=arrays,
         fingerprint=None if json_print is None else (json_print, image_print),
+        digests=(json_digest, image_digest),
         warnings=annotation.warnings + image_warnings(annotation, loaded.size),
         objects_read=len(annotation.shapes),
         annotation=annotation,
@@ -231,6 +236,7 @@ def _convert(
         warnings=sample.warnings + written.warnings,
         image=sample.image_file,
         fingerprint=sample.fingerprint,
+        digests=sample.digests,
         shapes=sample.objects_read,
         instances=sample.arrays.object_count,
     )
