@@ -1003,7 +1003,7 @@ def test_duplicate_stems_are_a_usage_error_naming_both(tmp_path: Path) -> None:
     write_good(in_dir)
     two_files_named_1(in_dir)
     message = (
-        f"Error: {in_dir}: a/1.json and b/1.json would both be written as '1' "
+        f"{in_dir}: a/1.json and b/1.json would both be written as '1' "
         "(rename one, or use --flatten-names)"
     )
     before = snapshot(tmp_path)

@@ -609,7 +609,7 @@ def test_an_output_on_a_read_only_file_system_is_a_usage_error(
         result = convert(tmp_path / "in", target, labels_file)
         assert result.exit_code == 2, result.output
         last = result.stderr.splitlines()[-1]
-        assert last.startswith(f"Error: {target}") and "Read-only file system" in last
+        assert last.startswith(f"{target}") and "Read-only file system" in last
 
 
 # --- what a hostile review found -----------------------------------------

@@ -98,6 +98,8 @@ def polygons(instance: Instance) -> list[list[float]] | None:
     """
     if not instance.shape_types <= POLYGON_SHAPE_TYPES:
         return None
+    if any(_is_dot(shape) for shape in instance.shapes):
+        return None
     parts = [shape_polygon(shape) for shape in instance.shapes]
     height, width = instance.mask.shape
     for part in parts:
@@ -116,7 +118,8 @@ def shape_polygon(shape: Shape) -> list[float]:
     """The vertices of a polygon-like shape as COCO's flat [x0, y0, x1, y1, ...].
 
     A rectangle is its 4 corners from the top-left, clockwise on screen; a circle
-    the regular polygon of ``circle_vertex_count`` vertices inscribed in it.
+    the regular polygon of ``circle_vertex_count`` vertices inscribed in the
+    circle labelme draws (half a pixel beyond its radius).
     """
     if shape.shape_type == "rectangle":
         (ax, ay), (bx, by) = shape.points
@@ -125,7 +128,12 @@ def shape_polygon(shape: Shape) -> list[float]:
         return [x0, y0, x1, y0, x1, y1, x0, y1]
     if shape.shape_type == "circle":
         (cx, cy), rim = shape.points
-        radius = circle_radius((cx, cy), rim)
+        # labelme draws the circle with Pillow's ellipse over the box from
+        # centre - r to centre + r, both ends included: 2r + 1 pixels across,
+        # so the disc it fills reaches r + 0.5. Inscribed in radius r, the
+        # polygon fell short by up to 1.5 pixels at the rim once pycocotools
+        # filled it (its pixels are unit squares, labelme's points their centres).
+        radius = circle_radius((cx, cy), rim) + 0.5
         count = circle_vertex_count(radius)
         flat = []
         for k in range(count):
@@ -135,6 +143,15 @@ def shape_polygon(shape: Shape) -> list[float]:
     if shape.shape_type in ("polygon", "oriented_rectangle"):
         return [float(value) for point in shape.points for value in point]
     raise ValueError(f"a {shape.shape_type} shape is not a polygon")
+
+
+def _is_dot(shape: Shape) -> bool:
+    """A circle under a pixel across, which labelme draws as a dot: its RLE is
+    exact, a polygon of it is not."""
+    if shape.shape_type != "circle":
+        return False
+    center, rim = shape.points
+    return circle_radius(center, rim) < 1
 
 
 def circle_vertex_count(radius: float) -> int:

@@ -34,6 +34,7 @@ from ..workers import default_jobs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+USAGE_EXIT = 2  # click's code for usage errors; ours (the whole job) too
 INTERRUPTED_EXIT = 130  # as a shell reports a command stopped by Ctrl-C
 TERMINATED_EXIT = 128 + signal.SIGTERM  # 143, as a shell reports a SIGTERM
 _DEBUG = "seg_convert.debug"
@@ -394,7 +395,10 @@ def reporting_errors() -> Iterator[None]:
         except click.ClickException:
             raise
         except SegConvertError as error:
-            raise click.UsageError(str(error)) from None
+            # One line, `path: what is wrong`, as for a file; click's usage
+            # block is for arguments it parsed itself.
+            click.echo(str(error), err=True)
+            raise SystemExit(USAGE_EXIT) from None
         except KeyboardInterrupt:
             _stopped("interrupted", INTERRUPTED_EXIT)
         except Terminated:
