@@ -133,6 +133,20 @@ def labels_file(tmp_path: Path) -> Path:
 FONT_WARNING = "warning: the legend's font"
 
 
+SPLIT_WARNING = "warning: no sample is in "
+
+
+def no_split_warning(stderr: str) -> str:
+    """``stderr`` without the warning that the few samples of a test all hash
+    into one split (tested in test_splits and test_cli), for tests of other
+    things that compare stderr exactly."""
+    return "".join(
+        line
+        for line in stderr.splitlines(keepends=True)
+        if not line.startswith(SPLIT_WARNING)
+    )
+
+
 def no_font_warning(stderr: str) -> str:
     """``stderr`` without the warning a machine lacking a CJK font gives for the
     fixtures' class 行人, so that exact expectations hold on any machine (the

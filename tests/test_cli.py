@@ -18,7 +18,15 @@ from seg_convert import __version__, dataset_files
 from seg_convert.annotation import WARNING_IMAGE_BESIDE, WARNING_NO_SHAPE_TYPE
 from seg_convert.cli import cli
 
-from .conftest import REPO, WriteAnnotation, b64, no_font_warning, png_bytes, shape
+from .conftest import (
+    REPO,
+    WriteAnnotation,
+    b64,
+    no_font_warning,
+    no_split_warning,
+    png_bytes,
+    shape,
+)
 
 
 def run(*args: str | Path) -> Result:
@@ -450,7 +458,7 @@ def test_quiet_hides_read_warnings_but_not_errors(
         for out, flag in (("loud", ()), ("quiet", ("-q",)))
     )
     assert (loud.exit_code, quiet.exit_code) == (1, 1)
-    assert loud.stderr == (
+    assert no_split_warning(loud.stderr) == (
         f"{error}converted 1 of 2 files into {tmp_path / 'loud'}, 1 failed\n"
         f"warning: 1 file: {warning}\n"
     )
@@ -567,3 +575,22 @@ def test_an_output_directory_holding_the_input_is_refused(
     assert result.exit_code == 2
     assert f"{out}: holds the input {source}, and seg-convert writes" in result.stderr
     assert sorted(p.name for p in source.iterdir()) == ["a.jpg", "a.json"]
+
+
+def test_a_val_split_left_empty_is_warned_about(
+    write_annotation: WriteAnnotation, labels_file: Path, tmp_path: Path
+) -> None:
+    """Two names that both hash into train at the default 0.2: say so."""
+    for name in ("a", "b"):
+        write_annotation(name, [shape("cat", [[2, 2], [40, 5], [20, 30]])])
+    source, report = tmp_path / "in", tmp_path / "report.json"
+    result = convert(tmp_path, "--labels", labels_file, "--report", report)
+    assert result.exit_code == 0, result.output
+    warning = (
+        "no sample is in val (2 samples, --val-fraction 0.2; the split goes by a "
+        "hash of each name): give another --val-fraction or --split-seed"
+    )
+    assert f"warning: {warning}\n" in result.stderr
+    assert warning in json.loads(report.read_text())["warnings"]
+    val = tmp_path / "out" / "ImageSets" / "Segmentation" / "val.txt"
+    assert val.read_text() == "" and source.is_dir()

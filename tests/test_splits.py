@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seg_convert.splits import make_splits, split_position
+from seg_convert.splits import empty_split_warning, make_splits, split_position
 
 
 def test_position_is_the_documented_sha256() -> None:
@@ -48,3 +48,28 @@ def test_other_files_never_move_a_sample(old: set[str], added: set[str]) -> None
     after = make_splits(old | added, val_fraction=0.3, seed=0)
     assert set(before["val"]) == set(after["val"]) & old
     assert set(before["train"]) == set(after["train"]) & old
+
+
+@pytest.mark.parametrize(
+    ("stems", "fraction", "fixed", "empty"),
+    [
+        (["a", "b"], 0.2, {}, "val"),  # two names, both hash into train
+        (["a", "b"], 0.0, {}, None),  # asked for no val
+        (["a", "b"], 1.0, {}, None),  # all val, as asked
+        ([f"s{i}" for i in range(200)], 0.2, {}, None),
+        (["a", "b"], 0.2, {"a": "train", "b": "train"}, None),  # the files say so
+        ([], 0.2, {}, None),
+    ],
+    ids=["few", "no-val-asked", "all-val-asked", "many", "fixed", "none"],
+)
+def test_an_empty_split_is_warned_about_only_when_unasked(
+    stems: list[str], fraction: float, fixed: dict[str, str], empty: str | None
+) -> None:
+    splits = make_splits(stems, val_fraction=fraction, seed=0, fixed=fixed)
+    warning = empty_split_warning(splits, val_fraction=fraction, fixed=fixed)
+    if empty is None:
+        assert warning is None
+    else:
+        assert not splits[empty]
+        assert warning is not None
+        assert warning.startswith(f"no sample is in {empty} ({len(stems)} samples")

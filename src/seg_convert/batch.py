@@ -26,7 +26,7 @@ from .options import Options
 from .output_state import OutputState, Plan, prepare_folders, prepare_state_dir
 from .sample import FileResult, convert_file
 from .sources import LabelmeSource, SampleSource
-from .splits import make_splits
+from .splits import empty_split_warning, make_splits
 from .voc import VocWriter
 from .workers import run_files
 from .writers import DatasetWriter, known_folders, remove_other_formats
@@ -214,16 +214,21 @@ def convert_directory(
             if shard is None
             else all_inputs
         )
-        dataset_warnings = writer.write_dataset(
-            output_dir,
-            splits=make_splits(
-                [item.stem for item in listed],
-                val_fraction=options.val_fraction,
-                seed=options.split_seed,
-                fixed=source.fixed_splits(listed),
-            ),
-            complete=shard is None,
+        fixed = source.fixed_splits(listed)
+        splits = make_splits(
+            [item.stem for item in listed],
+            val_fraction=options.val_fraction,
+            seed=options.split_seed,
+            fixed=fixed,
         )
+        dataset_warnings = writer.write_dataset(
+            output_dir, splits=splits, complete=shard is None
+        )
+        split_warning = empty_split_warning(
+            splits, val_fraction=options.val_fraction, fixed=fixed
+        )
+        if split_warning is not None and shard is None:
+            dataset_warnings += (split_warning,)
         remove_other_formats(output_dir, writer.format)
     font_warning = (
         undrawable_names_warning(options.font, options.labels.names)

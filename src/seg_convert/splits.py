@@ -47,3 +47,22 @@ def make_splits(
         "val": [s for s in trainval if where[s] == "val"],
         "trainval": trainval,
     }
+
+
+def empty_split_warning(
+    splits: Mapping[str, list[str]], *, val_fraction: float, fixed: Mapping[str, str]
+) -> str | None:
+    """A warning when the hash rule left a split empty that the fraction asks
+    to fill (a few samples can all fall on one side); None when the inputs fix
+    every split, as COCO's train and val files do."""
+    count = len(splits["trainval"])
+    if not count or len(fixed) == count:
+        return None
+    for name, wanted in (("val", val_fraction > 0), ("train", val_fraction < 1)):
+        if wanted and not splits[name]:
+            return (
+                f"no sample is in {name} ({count} samples, --val-fraction "
+                f"{val_fraction:g}; the split goes by a hash of each name): give "
+                "another --val-fraction or --split-seed"
+            )
+    return None
