@@ -231,16 +231,18 @@ def test_train_file_is_train_and_other_files_split_by_hash(tmp_path: Path) -> No
             "RLE counts stop short of the image's pixels",
         ),
         ({"size": [HEIGHT, WIDTH], "counts": "zz"}, "RLE counts"),
+        ("no such key", "no 'segmentation' (a box alone is no mask"),
     ],
     ids=[
         "box-as-polygon",
         "odd",
         "empty",
-        "bbox-only",
+        "null",
         "rle-size",
         "short-list",
         "short-string",
         "long-string",
+        "bbox-only",
     ],
 )
 def test_a_malformed_annotation_fails_its_image_only(
@@ -248,6 +250,8 @@ def test_a_malformed_annotation_fails_its_image_only(
 ) -> None:
     annotations = scene_annotations()
     annotations.append(annotation(99, 2, 3, segmentation))
+    if segmentation == "no such key":
+        del annotations[-1]["segmentation"]
     path, images = write_scene(tmp_path, annotations)
     out = tmp_path / "out"
     result = coco2voc([path], out, images, "--noviz")

@@ -167,9 +167,15 @@ class CocoReader:
                 raise AnnotationError(
                     item.source, f"{where}: 'iscrowd' must be 0 or 1, not {crowd!r}"
                 )
+            if "segmentation" not in annotation:
+                raise AnnotationError(
+                    item.source,
+                    f"{where}: no 'segmentation' (a box alone is no mask; "
+                    "coco2voc needs polygons or RLE)",
+                )
             try:
                 rle = segmentation_rle(
-                    annotation.get("segmentation"),
+                    annotation["segmentation"],
                     height=item.height,
                     width=item.width,
                 )
