@@ -79,14 +79,14 @@ def reading_options(function: F) -> F:
             "-r",
             "--recursive",
             is_flag=True,
-            help="Also take the labelme files in INPUT_DIR's subfolders.",
+            help="Also take the labelme files in the input folder's subfolders.",
         ),
         click.option(
             "--flatten-names",
             is_flag=True,
-            help="Name outputs by the path below INPUT_DIR, folders joined by __ "
-            "(a/b/1.json -> a__b__1), so equal file names in different folders "
-            "do not collide.",
+            help="Name samples by their path below the input folder, folders "
+            "joined by __ (a/b/1.json -> a__b__1), so equal file names in "
+            "different folders do not collide.",
         ),
         click.option(
             "--json-encoding",
