@@ -48,6 +48,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -167,14 +168,15 @@ def scale_photos(source: Path, folder: Path, count: int, megapixels: float) -> P
     each photo resized to about ``megapixels`` (saved as a JPEG of quality 90, as
     a camera writes) and its shapes' points scaled with it; mask shapes, whose
     pixels would need scaling too, are left out. Returns the labels file."""
-    files = sorted(source.rglob("*.json"))
+    files = [(path, _labelme_document(path)) for path in sorted(source.rglob("*.json"))]
+    files = [(path, document) for path, document in files if document is not None]
     if not files:
         raise SystemExit(f"no labelme files (*.json) below {source}")
     folder.mkdir(parents=True)
     classes: set[str] = set()
     for index in range(count):
-        path = files[index % len(files)]
-        document = json.loads(path.read_text(encoding="utf-8"))
+        path, document = files[index % len(files)]
+        document = json.loads(json.dumps(document))  # a copy to change
         if document.get("imageData"):
             photo = Image.open(io.BytesIO(base64.b64decode(document["imageData"])))
         else:
@@ -200,6 +202,13 @@ def scale_photos(source: Path, folder: Path, count: int, megapixels: float) -> P
         )
         (folder / f"ann_{index:05d}.json").write_text(json.dumps(document))
     return write_labels(folder, sorted(classes - {"__ignore__", "_background_"}))
+
+
+def _labelme_document(path: Path) -> dict[str, Any] | None:
+    """The JSON of a labelme file, or None for other JSON (a COCO file)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    is_labelme = isinstance(document, dict) and "shapes" in document
+    return document if is_labelme and "imagePath" in document else None
 
 
 def labelme_convert(source: Path, labels: Path, out: Path, *, viz: bool) -> None:
