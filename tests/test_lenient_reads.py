@@ -33,7 +33,7 @@ from seg_convert.annotation import (
     read_annotation,
 )
 from seg_convert.errors import AnnotationError, ImageError
-from seg_convert.images import DEFAULT_MAX_IMAGE_BYTES
+from seg_convert.limits import DEFAULT_MAX_IMAGE_BYTES
 
 from .conftest import b64, gradient_image, png_bytes, shape
 
