@@ -294,33 +294,68 @@ def floor_times(
     out: Path, photos: Sequence[Path], labels: Sequence[Path], *, repeat: int
 ) -> tuple[Timing, Timing]:
     """Per image, on one core, what no converter of this output can skip (see
-    the module's docstring), without and with visualizations."""
+    the module's docstring), without and with visualizations: the fastest of
+    ``repeat`` tries of each file's part, each try into new files.
+
+    It runs as the workers do, keeping freed memory (faulting it in again for
+    every file is not unavoidable). The JPEG encoded is the photo itself, in
+    RGB (prepared untimed): a blend of it costs about as much to encode, while a
+    flat canvas would cost less than any real visualization."""
+    try:
+        from seg_convert.process_setup import keep_freed_memory
+    except ImportError:  # releases before 0.2 kept it with the workers
+        from seg_convert.workers import keep_freed_memory
     from seg_convert.voc import label_png
 
+    keep_freed_memory()
     arrays = [np.load(path) for path in labels]
-    sizes = [array.shape[::-1] for array in arrays]
-    canvases = {size: Image.new("RGB", size, (90, 120, 150)) for size in set(sizes)}
+    best = {"outputs": [math.inf] * len(arrays), "viz": [math.inf] * len(arrays)}
+    best_cpu = {"outputs": [math.inf] * len(arrays), "viz": [math.inf] * len(arrays)}
 
-    def outputs(folder: Path) -> None:
-        folder.mkdir()
-        for index, label in enumerate(arrays):
-            np.save(folder / f"{index}.npy", label)
-            (folder / f"{index}.png").write_bytes(label_png(label))
+    def timed(part: str, index: int, action: Callable[[], object]) -> None:
+        cpu, started = time.process_time(), time.perf_counter()
+        action()
+        wall = time.perf_counter() - started
+        best[part][index] = min(best[part][index], wall)
+        best_cpu[part][index] = min(best_cpu[part][index], time.process_time() - cpu)
 
-    def visualization(folder: Path) -> None:
-        folder.mkdir()
-        for index, (photo, size) in enumerate(zip(photos, sizes, strict=True)):
+    def gray(photo: Path) -> None:
+        with Image.open(photo) as image:
+            image.draft("L", image.size)
+            image.load()
+
+    for _ in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        os.sync()
+        for index, (label, photo) in enumerate(zip(arrays, photos, strict=True)):
             with Image.open(photo) as image:
-                image.draft("L", image.size)
-                image.load()
-            canvases[size].save(folder / f"{index}.jpg", quality=90)
+                rgb = image.convert("RGB")
 
+            def outputs(index: int = index, label: np.ndarray = label) -> None:
+                np.save(out / f"{index}.npy", label)
+                (out / f"{index}.png").write_bytes(label_png(label))
+
+            def viz(
+                index: int = index, photo: Path = photo, rgb: Image.Image = rgb
+            ) -> None:
+                gray(photo)
+                rgb.save(out / f"{index}.jpg", quality=90)
+
+            timed("outputs", index, outputs)
+            timed("viz", index, viz)
+    shutil.rmtree(out)
     count = len(arrays)
-    without = best_time(outputs, out, repeat=repeat)
-    viz = best_time(visualization, out, repeat=repeat)
+    without = Timing(sum(best["outputs"]) / count, sum(best_cpu["outputs"]) / count)
+    extra = Timing(sum(best["viz"]) / count, sum(best_cpu["viz"]) / count)
+    return without, Timing(without.wall + extra.wall, without.cpu + extra.cpu)
+
+
+def least(*timings: tuple[Timing, Timing]) -> tuple[Timing, Timing]:
+    """The fastest of several floor measurements, without and with viz."""
     return (
-        Timing(without.wall / count, without.cpu / count),
-        Timing((without.wall + viz.wall) / count, (without.cpu + viz.cpu) / count),
+        min((t[0] for t in timings), key=lambda timing: timing.wall),
+        min((t[1] for t in timings), key=lambda timing: timing.wall),
     )
 
 
@@ -368,25 +403,22 @@ def measure_size(
     subprocess.run(
         seg_convert_command(source, labels, check, "--noviz"), check=True, env=CHILD_ENV
     )
-    floors = floor_times(
-        work / "floor",
-        sorted(source.glob("*.jpg")),
-        sorted(check.glob("SegmentationClass/*.npy")),
-        repeat=max(arguments.repeat, 3),
-    )
-    rows = []
-    for viz, floor in ((True, floors[1]), (False, floors[0])):
+    photos = sorted(source.glob("*.jpg"))
+    arrays = sorted(check.glob("SegmentationClass/*.npy"))
+    # Measured before and after the runs, the fastest counting: the machine
+    # may be busier in one of the two.
+    floors = floor_times(work / "floor", photos, arrays, repeat=arguments.repeat)
+    measured: dict[tuple[bool, int], Timing] = {}
+    labelme: dict[bool, Timing] = {}
+    for viz in (True, False):
         flag = () if viz else ("--noviz",)
-        suffix = "" if viz else " --noviz"
-        rows.append(Row(f"floor, one core{suffix}", floor, share=1.0))
-        labelme = best_time(
+        labelme[viz] = best_time(
             lambda out, viz=viz: labelme_convert(source, labels, out, viz=viz),
             work / "labelme",
             repeat=arguments.repeat,
         )
-        rows.append(Row(f"labelme library{suffix}", labelme))
         for jobs in (1, 2):
-            timing = best_time(
+            measured[viz, jobs] = best_time(
                 lambda out, jobs=jobs, flag=flag: subprocess.run(
                     seg_convert_command(
                         source, labels, out, "--jobs", str(jobs), *flag
@@ -397,14 +429,24 @@ def measure_size(
                 work / "ours",
                 repeat=arguments.repeat,
             )
+    floors = least(
+        floors, floor_times(work / "floor", photos, arrays, repeat=arguments.repeat)
+    )
+    rows = []
+    for viz, floor in ((True, floors[1]), (False, floors[0])):
+        suffix = "" if viz else " --noviz"
+        rows.append(Row(f"floor, one core{suffix}", floor, share=1.0))
+        rows.append(Row(f"labelme library{suffix}", labelme[viz]))
+        for jobs in (1, 2):
+            timing = measured[viz, jobs]
             # The floor's time per image over the cores the run can use.
-            least = floor.wall * count / min(jobs, cores())
+            least_time = floor.wall * count / min(jobs, cores())
             rows.append(
                 Row(
                     f"seg-convert --jobs {jobs}{suffix}",
                     timing,
-                    share=least / timing.wall,
-                    ratio=labelme.wall / timing.wall,
+                    share=least_time / timing.wall,
+                    ratio=labelme[viz].wall / timing.wall,
                 )
             )
     for row in rows:
