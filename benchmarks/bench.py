@@ -1,36 +1,54 @@
-"""Benchmark: seg-convert against labelme's own conversion, on the same data.
+"""Benchmark: whole seg-convert runs against the floor and against labelme.
 
-    python benchmarks/bench.py            # 120 images, 1600x1200, ~10 polygons each
-    python benchmarks/bench.py --images 40 --memory-files 200   # a quicker look
+    python benchmarks/bench.py --photos ../shared/labelme-examples
+    python benchmarks/bench.py --quick          # one try each, a few minutes
+    python benchmarks/bench.py --photos DIR --readme README.md   # rewrite its table
 
-It generates a dataset of photo-like JPEGs (smooth shading, texture and noise,
-as a camera gives; labelme's example photos, upscaled, when ../shared is there)
-with about ten polygons each, then times, in one run on the same files:
+For each image size (``--sizes``, in megapixels; 0.3 and 5 by default) it makes
+a data set of ``--images`` labelme files: real labelme files from ``--photos``
+(every ``*.json`` below it, its image and shapes scaled to the size), or else
+generated photo-like JPEGs with about ten polygons each. Then, in one run on the
+same files, it measures:
 
-- labelme: what labelme's labelme2voc example does for each file (LabelFile,
-  shapes_to_label, the palette PNG, np.save, label2rgb of the gray image and
-  imsave), with and without the visualization;
-- seg-convert with --jobs 1 and --jobs 2, with and without visualizations.
+- the floor per image: what no converter of this output can skip, on one core.
+  Without visualizations, saving each int32 ``.npy`` and its palette PNG into
+  new files; with them, also decoding the photo (gray, the cheapest) and
+  encoding and writing a full-size JPEG. Measured over the whole set, as a run
+  writes it, because writing into memory not used before costs more than the
+  same file written again and again (see ``best_time``);
+- labelme: what labelme's labelme2voc example does for each file, with and
+  without the visualization, in this process (its start-up not counted);
+- seg-convert, whole runs of the command (start-up included) at ``--jobs 1`` and
+  ``--jobs 2``: wall time and CPU time (user + sys of every process) per image,
+  the share of the floor reached (the floor's time per image over the cores the
+  run can use, divided by the run's time per image; 100%: nothing but the floor)
+  and the ratio to labelme;
+- the peak memory of a seg-convert run (the largest process) on 10 files and on
+  ``--memory-files``.
 
-It prints images per second and the ratios to labelme, and the peak memory of a
-seg-convert run on a few files against one on many. Needs the test extra
-(labelme) installed. Not a test: numbers depend on the machine.
+Not a test: numbers depend on the machine and on what else it is running; the
+fastest of ``--repeat`` tries counts. Needs the test extra (labelme).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import io
 import json
 import math
 import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -40,20 +58,39 @@ SHARED_PHOTOS = (
     / "shared/labelme-examples/semantic_segmentation/data_annotated"
 )
 CLASSES = ["person", "car", "tree", "road", "sign"]
-WIDTH, HEIGHT = 1600, 1200
+ASPECT = 4 / 3  # of the generated photos
+TABLE_START = "<!-- bench.py table -->"
+TABLE_END = "<!-- /bench.py table -->"
+# Python writes no bytecode cache under this variable, so every start would
+# compile seg-convert's modules again; an installed package has its cache.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def make_photo(rng: np.random.Generator, index: int) -> Image.Image:
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def size_of(megapixels: float, aspect: float) -> tuple[int, int]:
+    height = math.sqrt(megapixels * 1e6 / aspect)
+    return round(height * aspect), round(height)
+
+
+def make_photo(
+    rng: np.random.Generator, index: int, width: int, height: int
+) -> Image.Image:
     """A photo-like image: an upscaled example photo or shaded texture, plus noise."""
     photos = sorted(SHARED_PHOTOS.glob("*.jpg")) if SHARED_PHOTOS.is_dir() else []
     if photos:
         with Image.open(photos[index % len(photos)]) as photo:
             base = photo.convert("RGB").resize(
-                (WIDTH, HEIGHT), Image.Resampling.BICUBIC
+                (width, height), Image.Resampling.BICUBIC
             )
         pixels = np.asarray(base).astype(np.int16)
     else:
-        y, x = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+        y, x = np.mgrid[0:height, 0:width].astype(np.float32)
         phase = rng.uniform(0, 6.28, 3)
         pixels = np.stack(
             [
@@ -66,10 +103,14 @@ def make_photo(rng: np.random.Generator, index: int) -> Image.Image:
     return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))
 
 
-def make_polygon(rng: np.random.Generator) -> list[list[float]]:
+def make_polygon(
+    rng: np.random.Generator, width: int, height: int
+) -> list[list[float]]:
     """A star-shaped polygon of 8 to 24 points, like a traced object."""
-    cx, cy = rng.uniform(100, WIDTH - 100), rng.uniform(100, HEIGHT - 100)
-    radius = rng.uniform(40, 260)
+    scale = width / 1600
+    cx = rng.uniform(100 * scale, width - 100 * scale)
+    cy = rng.uniform(100 * scale, height - 100 * scale)
+    radius = rng.uniform(40, 260) * scale
     count = int(rng.integers(8, 25))
     angles = np.sort(rng.uniform(0, 2 * math.pi, count))
     radii = radius * rng.uniform(0.6, 1.0, count)
@@ -79,17 +120,28 @@ def make_polygon(rng: np.random.Generator) -> list[list[float]]:
     ]
 
 
-def make_dataset(folder: Path, images: int, annotations: int) -> Path:
-    """``images`` JPEGs and ``annotations`` labelme files using them in turn."""
+def write_labels(folder: Path, classes: Sequence[str]) -> Path:
+    labels = folder.parent / "labels.txt"
+    labels.write_text("\n".join(["__ignore__", "_background_", *classes]) + "\n")
+    return labels
+
+
+def make_dataset(
+    folder: Path, images: int, annotations: int, megapixels: float
+) -> Path:
+    """``images`` generated JPEGs and ``annotations`` labelme files using them in
+    turn; returns the labels file."""
     rng = np.random.default_rng(0)
+    width, height = size_of(megapixels, ASPECT)
     folder.mkdir(parents=True)
     for index in range(images):
-        make_photo(rng, index).save(folder / f"photo_{index:04d}.jpg", quality=90)
+        photo = make_photo(rng, index, width, height)
+        photo.save(folder / f"photo_{index:04d}.jpg", quality=90)
     for index in range(annotations):
         shapes = [
             {
                 "label": str(rng.choice(CLASSES)),
-                "points": make_polygon(rng),
+                "points": make_polygon(rng, width, height),
                 "group_id": None,
                 "description": "",
                 "shape_type": "polygon",
@@ -104,13 +156,59 @@ def make_dataset(folder: Path, images: int, annotations: int) -> Path:
             "shapes": shapes,
             "imagePath": f"photo_{index % images:04d}.jpg",
             "imageData": None,
-            "imageHeight": HEIGHT,
-            "imageWidth": WIDTH,
+            "imageHeight": height,
+            "imageWidth": width,
         }
         (folder / f"ann_{index:05d}.json").write_text(json.dumps(document))
-    labels = folder.parent / "labels.txt"
-    labels.write_text("\n".join(["__ignore__", "_background_", *CLASSES]) + "\n")
-    return labels
+    return write_labels(folder, CLASSES)
+
+
+def scale_photos(source: Path, folder: Path, count: int, megapixels: float) -> Path:
+    """``count`` labelme files made from the real ones below ``source`` in turn,
+    each photo resized to about ``megapixels`` (saved as a JPEG of quality 90, as
+    a camera writes) and its shapes' points scaled with it; mask shapes, whose
+    pixels would need scaling too, are left out. Returns the labels file."""
+    files = [(path, _labelme_document(path)) for path in sorted(source.rglob("*.json"))]
+    files = [(path, document) for path, document in files if document is not None]
+    if not files:
+        raise SystemExit(f"no labelme files (*.json) below {source}")
+    folder.mkdir(parents=True)
+    classes: set[str] = set()
+    for index in range(count):
+        path, document = files[index % len(files)]
+        document = json.loads(json.dumps(document))  # a copy to change
+        if document.get("imageData"):
+            photo = Image.open(io.BytesIO(base64.b64decode(document["imageData"])))
+        else:
+            photo = Image.open(path.parent / document["imagePath"])
+        with photo:
+            width, height = size_of(megapixels, photo.width / photo.height)
+            scale_x, scale_y = width / photo.width, height / photo.height
+            resized = photo.convert("RGB").resize(
+                (width, height), Image.Resampling.BICUBIC
+            )
+        name = f"photo_{index:04d}.jpg"
+        resized.save(folder / name, quality=90)
+        shapes = [s for s in document["shapes"] if s.get("shape_type") != "mask"]
+        for shape in shapes:
+            shape["points"] = [[x * scale_x, y * scale_y] for x, y in shape["points"]]
+            classes.add(shape["label"])
+        document.update(
+            shapes=shapes,
+            imagePath=name,
+            imageData=None,
+            imageWidth=width,
+            imageHeight=height,
+        )
+        (folder / f"ann_{index:05d}.json").write_text(json.dumps(document))
+    return write_labels(folder, sorted(classes - {"__ignore__", "_background_"}))
+
+
+def _labelme_document(path: Path) -> dict[str, Any] | None:
+    """The JSON of a labelme file, or None for other JSON (a COCO file)."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    is_labelme = isinstance(document, dict) and "shapes" in document
+    return document if is_labelme and "imagePath" in document else None
 
 
 def labelme_convert(source: Path, labels: Path, out: Path, *, viz: bool) -> None:
@@ -158,136 +256,296 @@ def seg_convert_command(source: Path, labels: Path, out: Path, *args: str) -> li
     return command + [str(out), "--labels", str(labels), "--quiet", *args]
 
 
+@dataclass(frozen=True)
+class Timing:
+    """The fastest try: its wall time and the CPU time (user + sys) it took."""
+
+    wall: float
+    cpu: float
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def best_time(run: Callable[[Path], object], out: Path, *, repeat: int) -> Timing:
+    """The fastest of ``repeat`` runs of ``run(out)``, each into a fresh ``out``
+    that is deleted afterwards, with the CPU time of this process and of the
+    processes it waited for. Before each, the files earlier runs wrote are
+    flushed to disk, so that no run pays for another's writing; deleting them
+    lets the next run reuse their memory, as a long-running machine does, rather
+    than touch fresh memory, which a virtual machine makes slow the first time
+    (seen here: the same run 0.8 s or 1.8 s)."""
+    tries = []
+    for _ in range(repeat):
+        os.sync()
+        cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        run(out)
+        wall = time.perf_counter() - started
+        cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu
+        tries.append(Timing(wall, cpu))
+        shutil.rmtree(out)
+    return min(tries, key=lambda timing: timing.wall)
+
+
+def floor_times(
+    out: Path, photos: Sequence[Path], labels: Sequence[Path], *, repeat: int
+) -> tuple[Timing, Timing]:
+    """Per image, on one core, what no converter of this output can skip (see
+    the module's docstring), without and with visualizations: the fastest of
+    ``repeat`` tries of each file's part, each try into new files.
+
+    It runs as the workers do, keeping freed memory (faulting it in again for
+    every file is not unavoidable). The JPEG encoded is the photo itself, in
+    RGB (prepared untimed): a blend of it costs about as much to encode, while a
+    flat canvas would cost less than any real visualization."""
+    try:
+        from seg_convert.process_setup import keep_freed_memory
+    except ImportError:  # releases before 0.2 kept it with the workers
+        from seg_convert.workers import keep_freed_memory
+    from seg_convert.voc import label_png
+
+    keep_freed_memory()
+    arrays = [np.load(path) for path in labels]
+    best = {"outputs": [math.inf] * len(arrays), "viz": [math.inf] * len(arrays)}
+    best_cpu = {"outputs": [math.inf] * len(arrays), "viz": [math.inf] * len(arrays)}
+
+    def timed(part: str, index: int, action: Callable[[], object]) -> None:
+        cpu, started = time.process_time(), time.perf_counter()
+        action()
+        wall = time.perf_counter() - started
+        best[part][index] = min(best[part][index], wall)
+        best_cpu[part][index] = min(best_cpu[part][index], time.process_time() - cpu)
+
+    def gray(photo: Path) -> None:
+        with Image.open(photo) as image:
+            image.draft("L", image.size)
+            image.load()
+
+    for _ in range(repeat):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        os.sync()
+        for index, (label, photo) in enumerate(zip(arrays, photos, strict=True)):
+            with Image.open(photo) as image:
+                rgb = image.convert("RGB")
+
+            def outputs(index: int = index, label: np.ndarray = label) -> None:
+                np.save(out / f"{index}.npy", label)
+                (out / f"{index}.png").write_bytes(label_png(label))
+
+            def viz(
+                index: int = index, photo: Path = photo, rgb: Image.Image = rgb
+            ) -> None:
+                gray(photo)
+                rgb.save(out / f"{index}.jpg", quality=90)
+
+            timed("outputs", index, outputs)
+            timed("viz", index, viz)
+    shutil.rmtree(out)
+    count = len(arrays)
+    without = Timing(sum(best["outputs"]) / count, sum(best_cpu["outputs"]) / count)
+    extra = Timing(sum(best["viz"]) / count, sum(best_cpu["viz"]) / count)
+    return without, Timing(without.wall + extra.wall, without.cpu + extra.cpu)
+
+
+def least(*timings: tuple[Timing, Timing]) -> tuple[Timing, Timing]:
+    """The fastest of several floor measurements, without and with viz."""
+    return (
+        min((t[0] for t in timings), key=lambda timing: timing.wall),
+        min((t[1] for t in timings), key=lambda timing: timing.wall),
+    )
+
+
 def peak_memory_kib(command: list[str]) -> int:
-    """Peak resident memory of ``command`` and its workers, measured by a fresh
-    parent process so that earlier runs do not count."""
+    """Peak resident memory of the largest process of ``command`` (the runner or
+    a worker), measured by a fresh parent process so that earlier runs do not
+    count."""
     probe = (
         "import resource, subprocess, sys; "
         "subprocess.run(sys.argv[1:], check=True); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     output = subprocess.run(
-        [sys.executable, "-c", probe, *command], check=True, capture_output=True
+        [sys.executable, "-c", probe, *command],
+        check=True,
+        capture_output=True,
+        env=CHILD_ENV,
     )
     return int(output.stdout)
 
 
-def best_time(run: Callable[[Path], object], out: Path, *, repeat: int) -> float:
-    """The shortest of ``repeat`` runs of ``run(out)``, each into a fresh ``out``
-    that is deleted afterwards. Before each, the files earlier runs wrote are
-    flushed to disk, so that no run pays for another's writing (each writes about
-    1 GB); deleting them lets the next run reuse their memory, as a long-running
-    machine does, rather than touch fresh memory, which a virtual machine makes
-    slow the first time (seen here: the same run 0.8 s or 1.8 s)."""
-    times = []
-    for _ in range(repeat):
-        os.sync()
-        started = time.perf_counter()
-        run(out)
-        times.append(time.perf_counter() - started)
-        shutil.rmtree(out)
-    return min(times)
+@dataclass(frozen=True)
+class Row:
+    name: str
+    timing: Timing
+    share: float | None = None  # of the floor
+    ratio: float | None = None  # to labelme
 
 
-def floor_seconds(work: Path, photo: Path, label: np.ndarray) -> tuple[float, float]:
-    """Per image, on one core, what no converter of this output can skip: without
-    visualizations, saving the int32 .npy and encoding the palette PNG; with them,
-    also decoding the photo (gray, the cheapest) and encoding a same-size JPEG.
-    The fastest of 20 tries each."""
-    from seg_convert.voc import label_png
+def measure_size(
+    work: Path, megapixels: float, arguments: argparse.Namespace
+) -> tuple[str, list[Row]]:
+    """Every row of one image size's table, and its caption."""
+    source = work / "in"
+    count = arguments.images
+    if arguments.photos is not None:
+        labels = scale_photos(arguments.photos, source, count, megapixels)
+    else:
+        labels = make_dataset(source, count, count, megapixels)
+    width, height = Image.open(next(source.glob("*.jpg"))).size
+    kind = "real labelme files" if arguments.photos else "generated files"
+    caption = f"{count} {kind}, {megapixels:g} MP (e.g. {width}x{height})"
+    print(f"\n{caption}, in {source}", flush=True)
+    check = work / "check"
+    subprocess.run(
+        seg_convert_command(source, labels, check, "--noviz"), check=True, env=CHILD_ENV
+    )
+    photos = sorted(source.glob("*.jpg"))
+    arrays = sorted(check.glob("SegmentationClass/*.npy"))
+    # Measured before and after the runs, the fastest counting: the machine
+    # may be busier in one of the two.
+    floors = floor_times(work / "floor", photos, arrays, repeat=arguments.repeat)
+    measured: dict[tuple[bool, int], Timing] = {}
+    labelme: dict[bool, Timing] = {}
+    for viz in (True, False):
+        flag = () if viz else ("--noviz",)
+        labelme[viz] = best_time(
+            lambda out, viz=viz: labelme_convert(source, labels, out, viz=viz),
+            work / "labelme",
+            repeat=arguments.repeat,
+        )
+        for jobs in (1, 2):
+            measured[viz, jobs] = best_time(
+                lambda out, jobs=jobs, flag=flag: subprocess.run(
+                    seg_convert_command(
+                        source, labels, out, "--jobs", str(jobs), *flag
+                    ),
+                    check=True,
+                    env=CHILD_ENV,
+                ),
+                work / "ours",
+                repeat=arguments.repeat,
+            )
+    floors = least(
+        floors, floor_times(work / "floor", photos, arrays, repeat=arguments.repeat)
+    )
+    rows = []
+    for viz, floor in ((True, floors[1]), (False, floors[0])):
+        suffix = "" if viz else " --noviz"
+        rows.append(Row(f"floor, one core{suffix}", floor, share=1.0))
+        rows.append(Row(f"labelme library{suffix}", labelme[viz]))
+        for jobs in (1, 2):
+            timing = measured[viz, jobs]
+            # The floor's time per image over the cores the run can use.
+            least_time = floor.wall * count / min(jobs, cores())
+            rows.append(
+                Row(
+                    f"seg-convert --jobs {jobs}{suffix}",
+                    timing,
+                    share=least_time / timing.wall,
+                    ratio=labelme[viz].wall / timing.wall,
+                )
+            )
+    for row in rows:
+        print(format_row(row, count, "{:<32}  {:>8}  {:>8}  {:>6}  {:>9}"))
+    shutil.rmtree(work)
+    return caption, rows
 
-    target = work / "floor.npy"
-    canvas = Image.new("RGB", (WIDTH, HEIGHT), (90, 120, 150))
 
-    def outputs() -> None:
-        np.save(target, label)
-        label_png(label)
-        target.unlink()
+def format_row(row: Row, count: int, template: str) -> str:
+    per_image = (
+        row.timing.wall if row.name.startswith("floor") else row.timing.wall / count
+    )
+    cpu = row.timing.cpu if row.name.startswith("floor") else row.timing.cpu / count
+    return template.format(
+        row.name,
+        f"{per_image * 1000:.1f}",
+        f"{cpu * 1000:.1f}",
+        "" if row.share is None else f"{row.share:.0%}",
+        "" if row.ratio is None else f"{row.ratio:.1f}x",
+    )
 
-    def visualization() -> None:
-        with Image.open(photo) as image:
-            image.draft("L", image.size)
-            image.load()
-        canvas.save(io.BytesIO(), format="JPEG", quality=90)
 
-    def fastest(action: Callable[[], None]) -> float:
-        times = []
-        for _ in range(20):
-            started = time.perf_counter()
-            action()
-            times.append(time.perf_counter() - started)
-        return min(times)
+def markdown(tables: Sequence[tuple[str, list[Row]]], count: int, memory: str) -> str:
+    """The README's table: every size's rows, and the peak memory."""
+    lines = [
+        "| run | ms/image | CPU ms/image | share of floor | vs labelme |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for caption, rows in tables:
+        lines.append(f"| **{caption}** | | | | |")
+        lines += [format_row(row, count, "| {} | {} | {} | {} | {} |") for row in rows]
+    return "\n".join(lines) + f"\n\n{memory}\n"
 
-    without = fastest(outputs)
-    return without, without + fastest(visualization)
+
+def update_readme(readme: Path, table: str, command: str) -> None:
+    """Replace what stands between the table markers in ``readme``."""
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{readme} has no {TABLE_START} ... {TABLE_END} markers")
+    block = f"{TABLE_START}\n`{command}` printed:\n\n{table}{TABLE_END}"
+    readme.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--images", type=int, default=120)
+    parser.add_argument("--photos", type=Path, help="a folder of real labelme files")
+    parser.add_argument("--images", type=int, default=40)
+    parser.add_argument(
+        "--sizes", default="0.3,5", help="image sizes in megapixels, comma-separated"
+    )
     parser.add_argument("--memory-files", type=int, default=1000)
     parser.add_argument(
-        "--repeat", type=int, default=2, help="runs of each; the fastest counts"
+        "--repeat", type=int, default=2, help="tries of each; the fastest counts"
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="one try each, 200 files for memory"
+    )
+    parser.add_argument("--readme", type=Path, help="rewrite this README's table")
     arguments = parser.parse_args()
+    if arguments.quick:
+        arguments.repeat, arguments.memory_files = 1, 200
+    sizes = [float(size) for size in arguments.sizes.split(",")]
     work = Path(tempfile.mkdtemp(prefix="seg-convert-bench-"))
+    print(f"{cores()} cores; ms per image (start-up included), CPU: user + sys")
+    print(f"{'':<32}  {'ms/image':>8}  {'CPU ms':>8}  {'floor':>6}  {'labelme':>9}")
     try:
-        source = work / "in"
-        labels = make_dataset(source, arguments.images, arguments.images)
-        count = arguments.images
-        print(f"{count} images of {WIDTH}x{HEIGHT}, 8-12 polygons each, in {work}")
-        subprocess.run(
-            seg_convert_command(source, labels, work / "check", "--noviz"), check=True
-        )
-        rows = []
-        for viz in (True, False):
-            flag = () if viz else ("--noviz",)
-            seconds = best_time(
-                lambda out, viz=viz: labelme_convert(source, labels, out, viz=viz),
-                work / "labelme",
-                repeat=arguments.repeat,
-            )
-            rows.append((f"labelme library{'' if viz else ', no viz'}", seconds, None))
-            baseline = seconds
-            for jobs in ("1", "2"):
-                seconds = best_time(
-                    lambda out, jobs=jobs, flag=flag: subprocess.run(
-                        seg_convert_command(source, labels, out, "--jobs", jobs, *flag),
-                        check=True,
-                    ),
-                    work / "ours",
-                    repeat=arguments.repeat,
-                )
-                name = f"seg-convert --jobs {jobs}{'' if viz else ' --noviz'}"
-                rows.append((name, seconds, baseline / seconds))
-        print(f"\n{'':<34} {'images/s':>9} {'vs labelme':>11}")
-        for name, seconds, ratio in rows:
-            shown = "" if ratio is None else f"{ratio:.1f}x"
-            print(f"{name:<34} {count / seconds:>9.1f} {shown:>11}")
-
-        # What the targets mean on this machine: the fastest any converter of
-        # this output could go on 2 cores, doing nothing but the unavoidable.
-        label = np.load(next((work / "check").glob("SegmentationClass/*.npy")))
-        noviz, viz = floor_seconds(work, sorted(source.glob("*.jpg"))[0], label)
-        labelme = {True: rows[0][1], False: rows[3][1]}
-        print("\nunavoidable work per image, one core (ms), and the most it allows:")
-        for name, least, visualize in (("no viz", noviz, False), ("viz", viz, True)):
-            best = 2 / least  # images/s on two cores, with no other work at all
-            ratio = best * labelme[visualize] / count
-            print(
-                f"  {name:<7} {least * 1000:5.1f} ms  <= {best:5.0f} images/s"
-                f"  = {ratio:4.1f}x labelme"
-            )
-
-        print("\npeak memory of one seg-convert run (--jobs 1, in-process):")
+        tables = [measure_size(work / f"{size:g}mp", size, arguments) for size in sizes]
+        smallest = min(sizes)
+        peaks = []
         for files in sorted({10, arguments.memory_files}):
             folder = work / f"mem-{files}"
-            make_dataset(folder / "in", min(files, 10), files)
+            make_dataset(folder / "in", min(files, 10), files, smallest)
             command = seg_convert_command(
-                folder / "in", folder / "labels.txt", folder / "out", "--jobs", "1"
+                folder / "in", folder / "labels.txt", folder / "out", "--jobs", "2"
             )
-            peak = peak_memory_kib(command)
-            print(f"  {files:>5} files: {peak / 1024:.0f} MiB")
+            peaks.append(f"{peak_memory_kib(command) / 1024:.0f} MiB for {files} files")
+            shutil.rmtree(folder)
+        memory = (
+            f"Peak memory of a `--jobs 2` run ({smallest:g} MP, largest process): "
+            + ", ".join(peaks)
+            + "."
+        )
+        print(f"\n{memory}")
+        table = markdown(tables, arguments.images, memory)
+        if arguments.readme is not None:
+            shown = [
+                a
+                for a in sys.argv[1:]
+                if a != "--readme" and a != str(arguments.readme)
+            ]
+            update_readme(
+                arguments.readme,
+                table,
+                " ".join(["python benchmarks/bench.py", *shown]),
+            )
+            print(f"\n{arguments.readme}: table rewritten")
+        else:
+            print(f"\n{table}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

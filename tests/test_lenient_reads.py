@@ -35,7 +35,7 @@ from seg_convert.annotation import (
 )
 from seg_convert.cli import cli
 from seg_convert.errors import AnnotationError, ImageError
-from seg_convert.images import DEFAULT_MAX_IMAGE_BYTES
+from seg_convert.limits import DEFAULT_MAX_IMAGE_BYTES
 
 from .conftest import b64, gradient_image, png_bytes, shape
 

@@ -16,7 +16,7 @@ from PIL import Image
 from seg_convert import voc
 from seg_convert.discovery import Input
 from seg_convert.labels import LabelTable
-from seg_convert.options import Options
+from seg_convert.options import LAYOUT_NAMES, Options
 from seg_convert.sample import check_file
 
 from .conftest import WriteAnnotation, shape
@@ -87,3 +87,8 @@ def test_class_names_and_labelmap(tmp_path: Path) -> None:
         "car:0,128,0::\n"
         "ignored:224,224,192::\n"
     )
+
+
+def test_the_options_name_every_layout() -> None:
+    """The command line offers the layouts from the options' list."""
+    assert sorted(voc.LAYOUTS) == sorted(LAYOUT_NAMES)

@@ -30,7 +30,6 @@ from PIL import Image
 
 from .errors import AnnotationError, ImageError, one_line, undecodable_line
 from .images import (
-    DEFAULT_MAX_IMAGE_BYTES,
     apply_exif_orientation,
     copyable_jpeg,
     decode_image,
@@ -39,6 +38,7 @@ from .images import (
     read_image_file,
     to_rgb,
 )
+from .limits import DEFAULT_MAX_IMAGE_BYTES
 
 # Read leniencies, each a phrase that reads well after "3 files: " in a summary.
 WARNING_IMAGE_BESIDE = "image found beside the JSON instead of at imagePath"

@@ -15,7 +15,8 @@ import functools
 import numpy as np
 import numpy.typing as npt
 
-VOID_INDEX = 255
+from .labels import VOID_INDEX as VOID_INDEX  # its index in our palette
+
 PALETTE_SIZE = 256
 
 

@@ -21,6 +21,9 @@ from .errors import LabelsError, breaks_lines, is_undecodable, undecodable_line
 IGNORE_NAME = "__ignore__"
 BACKGROUND_NAME = "_background_"
 IGNORE_ID = -1
+# Where the ignore id is stored in palette PNGs: index 255, VOC's void.
+VOID_INDEX = 255
+PASCAL_VOC_CLASSES = 21  # background included
 # Palette PNGs hold indices 0..255 and 255 is void (the ignore id), so class
 # ids 0..254 are all a table can have.
 MAX_CLASSES = 255

@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 
 from .colormap import VOID_INDEX, voc_colormap
 from .fonts import load_font
-from .labels import IGNORE_ID, IGNORE_NAME, LabelTable
+from .labels import IGNORE_ID, IGNORE_NAME, PASCAL_VOC_CLASSES, LabelTable
 
-DEFAULT_COUNT = 21  # the PASCAL VOC classes, background included
+DEFAULT_COUNT = PASCAL_VOC_CLASSES
 _BAND_HEIGHT = 28
 _BAND_WIDTH = 360
 _FONT_SIZE = 16

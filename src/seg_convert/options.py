@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .discovery import Shard
-from .images import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from .labels import LabelTable
+from .limits import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 
 VOC = "voc"
 COCO = "coco"
@@ -26,6 +26,9 @@ COCO = "coco"
 # How labelme2coco writes an object's segmentation (see coco_annotations).
 SegmentationMode = Literal["auto", "rle"]
 SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle")
+# The layouts of a VOC dataset, as ``voc.LAYOUTS`` defines them; named here too
+# so that the command line lists them without loading the writers.
+LAYOUT_NAMES = ("labelme", "voc")
 
 
 def _sample(*formats: str) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from .annotation import read_annotation
 from .colormap import VOID_INDEX
 from .discovery import find_inputs
 from .errors import InputError, SegConvertError, one_line
-from .images import DEFAULT_MAX_PIXELS
 from .labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable
+from .limits import DEFAULT_MAX_PIXELS
 from .options import Options
 from .sample import check_file
 from .voc import CLASS_NAMES_FILE, LAYOUTS, Layout

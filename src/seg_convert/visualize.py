@@ -38,7 +38,10 @@ def draw_visualization(
     """
     colors = Image.frombuffer("P", gray.size, indices, "raw", "P", 0, 1)
     colors.putpalette(voc_palette())
-    blended = Image.blend(gray.convert("RGB"), colors.convert("RGB"), _ALPHA)
+    # Three planes of gray: the same pixels as gray.convert("RGB"), in less time.
+    blended = Image.blend(
+        Image.merge("RGB", (gray,) * 3), colors.convert("RGB"), _ALPHA
+    )
     entries = []
     for index, count in enumerate(colors.histogram()):
         if not count or (index >= len(class_names) and index != VOID_INDEX):

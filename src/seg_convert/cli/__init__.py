@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from ..workers import keep_freed_memory
+from ..process_setup import keep_freed_memory
 from .coco2voc import coco2voc_command
 from .colormap import colormap_command
 from .common import set_debug

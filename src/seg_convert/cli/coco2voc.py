@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from ..batch import coco2voc
 from ..labels import LabelTable
 from .common import (
     INPUT_DIR,
@@ -99,6 +98,7 @@ def coco2voc_command(
     An image that cannot be converted is reported on stderr and skipped; the
     exit code is then 1.
     """
+    from ..batch import coco2voc
     from ..coco_source import open_coco  # pycocotools is loaded only here
 
     if skip_unknown and labels is None:

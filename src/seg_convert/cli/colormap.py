@@ -9,10 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..colormap import VOID_INDEX
-from ..fonts import choose_font
-from ..labels import LabelTable
-from ..legend import DEFAULT_COUNT, color_table, draw_legend
+from ..labels import PASCAL_VOC_CLASSES, VOID_INDEX, LabelTable
 from .common import FONT, LABELS, check_output_file, reporting_errors
 
 
@@ -27,7 +24,7 @@ from .common import FONT, LABELS, check_output_file, reporting_errors
     "--n",
     "count",
     type=click.IntRange(1, VOID_INDEX),
-    default=DEFAULT_COUNT,
+    default=PASCAL_VOC_CLASSES,
     show_default=True,
     help="How many ids to show without --labels.",
 )
@@ -60,6 +57,9 @@ def colormap_command(
     The table lists id, palette index, name and RGB; the ignore id -1 is stored
     as index 255 (void) and comes last.
     """
+    from ..fonts import choose_font
+    from ..legend import color_table, draw_legend
+
     with reporting_errors():
         entries = color_table(labels, count=count)
         if output_format == "json":

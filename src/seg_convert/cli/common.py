@@ -14,23 +14,23 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from .. import __version__
-from ..annotation import check_encoding
-from ..batch import ConversionReport, Hooks
 from ..discovery import parse_shard
 from ..errors import SegConvertError, Terminated
-from ..fonts import check_font
-from ..images import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
 from ..labels import load_labels
-from ..options import Options
-from ..report import report_document, report_path_problem, write_report
-from ..sample import FileResult
-from ..voc import LAYOUTS
-from ..workers import default_jobs
+from ..limits import DEFAULT_MAX_IMAGE_BYTES, DEFAULT_MAX_PIXELS
+from ..options import LAYOUT_NAMES, Options
+from ..process_setup import default_jobs
+
+# The commands load numpy and Pillow when they run, not for --help: what a
+# module imports at its top stays light (the CLI's tests check it).
+if TYPE_CHECKING:
+    from ..batch import ConversionReport, Hooks
+    from ..sample import FileResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,15 +60,29 @@ class LibraryParam(click.ParamType):  # type: ignore[type-arg]
 
 # --labels: a labels file, or comma-separated class names.
 LABELS = LibraryParam("LABELS", load_labels)
+
+
+def _check_font(text: str) -> str:
+    from ..fonts import check_font
+
+    return check_font(Path(text))
+
+
+def _check_encoding(text: str) -> str:
+    from ..annotation import check_encoding
+
+    return check_encoding(text)
+
+
 # --font: a TrueType/OpenType file Pillow can load.
-FONT = LibraryParam("FILE", lambda text: check_font(Path(text)))
+FONT = LibraryParam("FILE", _check_font)
 # --shard K/N: this run converts shard K (from 0) of N.
 SHARD = LibraryParam("K/N", parse_shard)
 
 INPUT_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 
 # --json-encoding ENC: any Python text codec, tried after UTF-8.
-JSON_ENCODING = LibraryParam("ENC", check_encoding)
+JSON_ENCODING = LibraryParam("ENC", _check_encoding)
 
 
 def reading_options(function: F) -> F:
@@ -201,7 +215,7 @@ instances_option = click.option(
 # detection XML of --layout voc cannot hold every name).
 layout_option = click.option(
     "--layout",
-    type=click.Choice(sorted(LAYOUTS)),
+    type=click.Choice(sorted(LAYOUT_NAMES)),
     default="labelme",
     show_default=True,
     help="labelme: SegmentationClass/*.npy and SegmentationClassPNG/*.png, "
@@ -315,14 +329,18 @@ def reading_params(params: dict[str, Any]) -> dict[str, Any]:
     return {name: params[name] for name in names}
 
 
-Convert = Callable[[Hooks], ConversionReport]
-
-
 def run_conversion(
-    convert: Convert, *, output_dir: Path, report_path: Path | None, quiet: bool
+    convert: Callable[[Hooks], ConversionReport],
+    *,
+    output_dir: Path,
+    report_path: Path | None,
+    quiet: bool,
 ) -> None:
     """Run a conversion with progress, write its report, print its summary and
     exit 1 if any file failed."""
+    from ..batch import Hooks
+    from ..report import report_document, report_path_problem, write_report
+
     if report_path is not None:
         problem = report_path_problem(report_path, output_dir=output_dir)
         if problem is not None:

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from ..batch import labelme2coco
 from ..options import SEGMENTATION_MODES
 from .common import (
     INPUT_DIR,
@@ -75,6 +74,8 @@ def labelme2coco_command(
     A file that cannot be converted is reported on stderr and skipped; the exit
     code is then 1.
     """
+    from ..batch import labelme2coco
+
     options = make_options(params)
     run_conversion(
         lambda hooks: labelme2coco(

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from ..batch import labelme2voc
 from .common import (
     INPUT_DIR,
     input_options,
@@ -42,6 +41,8 @@ def labelme2voc_command(
     A file that cannot be converted is reported on stderr and skipped; the exit
     code is then 1.
     """
+    from ..batch import labelme2voc
+
     options = make_options(params)
     run_conversion(
         lambda hooks: labelme2voc(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..labels import LabelTable, class_name_problem
-from ..stats import LabelUsage, label_usage
 from .common import (
     INPUT_DIR,
     LABELS,
@@ -18,6 +17,9 @@ from .common import (
     reporting_errors,
 )
 from .text_table import display_width, pad
+
+if TYPE_CHECKING:
+    from ..stats import LabelUsage
 
 
 @click.command("labels")
@@ -48,6 +50,8 @@ def labels_command(
     could not be read, with --check a used label is missing, or with -o a label
     cannot be a class name (then no file is written).
     """
+    from ..stats import label_usage
+
     with reporting_errors():
         usage = label_usage(input_dir, **reading_params(params))
         for message in usage.failed:

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..labels import LabelTable
-from ..stats import (
-    DatasetStats,
-    annotation_stats,
-    converted_stats,
-    is_converted,
-    label_usage,
-)
 from .common import (
     INPUT_DIR,
     LABELS,
@@ -25,6 +18,9 @@ from .common import (
     reporting_errors,
 )
 from .text_table import display_width, pad
+
+if TYPE_CHECKING:
+    from ..stats import DatasetStats
 
 
 @click.command("stats")
@@ -53,6 +49,8 @@ def stats_command(
     DIRECTORY is a folder of labelme files or a converted dataset (one with
     class_names.txt). Exit code 1 if some files could not be read.
     """
+    from ..stats import annotation_stats, converted_stats, is_converted, label_usage
+
     with reporting_errors():
         if is_converted(directory):
             stats = converted_stats(directory)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..batch import Hooks
-from ..report import json_text
-from ..validate import ValidationReport, validate
 from .common import (
     INPUT_DIR,
     Progress,
@@ -21,6 +18,9 @@ from .common import (
     make_options,
     reporting_errors,
 )
+
+if TYPE_CHECKING:
+    from ..validate import ValidationReport
 
 
 @click.command("validate")
@@ -46,6 +46,10 @@ def validate_command(input_dir: Path, output_format: str, **params: Any) -> None
     problem that would make a file fail is printed on stdout. Exit code 1 if
     there is any.
     """
+    from ..batch import Hooks
+    from ..report import json_text
+    from ..validate import validate
+
     as_text = output_format == "text"
     progress = Progress(
         "checking",
