@@ -363,10 +363,17 @@ def peak_memory_kib(command: list[str]) -> int:
     """Peak resident memory of the largest process of ``command`` (the runner or
     a worker), measured by a fresh parent process so that earlier runs do not
     count."""
+    return measured_run(command)[0]
+
+
+def measured_run(command: list[str]) -> tuple[int, str]:
+    """``command``'s peak resident memory in KiB, as ``peak_memory_kib``, and
+    what it printed: a step can time itself without a second run."""
     probe = (
         "import resource, subprocess, sys; "
-        "subprocess.run(sys.argv[1:], check=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+        "run = subprocess.run(sys.argv[1:], check=True, stdout=subprocess.PIPE); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+        "sys.stdout.flush(); sys.stdout.buffer.write(run.stdout)"
     )
     output = subprocess.run(
         [sys.executable, "-c", probe, *command],
@@ -374,7 +381,8 @@ def peak_memory_kib(command: list[str]) -> int:
         capture_output=True,
         env=CHILD_ENV,
     )
-    return int(output.stdout)
+    peak, _, printed = output.stdout.decode().partition("\n")
+    return int(peak), printed
 
 
 @dataclass(frozen=True)
