@@ -543,8 +543,21 @@ def test_report_in_a_missing_folder_is_refused_before_converting(
     report = tmp_path / "nowhere" / "report.json"
     result = convert(tmp_path, "--labels", labels_file, "--report", report)
     assert result.exit_code == 2
-    assert f"{report.parent} is not a directory" in result.stderr
+    assert f"{report.parent} does not exist (create it first)" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_report_inside_an_output_directory_not_made_yet_says_so(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    out = tmp_path / "out"
+    report = out / "report.json"
+    result = convert(tmp_path, "--labels", labels_file, "--report", report)
+    assert result.exit_code == 2
+    assert f"{report} is inside OUTPUT_DIR {out}; write the report elsewhere" in (
+        result.stderr
+    )
+    assert not out.exists()
 
 
 def test_a_reader_that_stops_early_is_no_error() -> None:

@@ -86,11 +86,12 @@ def report_path_problem(path: Path, *, output_dir: Path) -> str | None:
     folder, inside OUTPUT_DIR (it would become part of the dataset, or replace
     a record or lock), or over a file that is not an earlier report (an input,
     a labels file: the report would destroy it)."""
-    if not path.parent.is_dir():
-        return f"{path.parent} is not a directory"
     real, out = os.path.realpath(path), os.path.realpath(output_dir)
     if real == out or real.startswith(out.rstrip(os.sep) + os.sep):
         return f"{path} is inside OUTPUT_DIR {output_dir}; write the report elsewhere"
+    if not path.parent.is_dir():
+        problem = "is not a directory" if path.parent.exists() else "does not exist"
+        return f"{path.parent} {problem} (create it first)"
     if os.path.lexists(path) and not _is_report(path):
         return f"{path} exists and is not a seg-convert report; give a new file name"
     return None
