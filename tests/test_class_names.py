@@ -115,12 +115,22 @@ allowed_names = st.text(min_size=1, max_size=12).filter(
 )
 
 
-@given(names=st.lists(allowed_names, min_size=1, max_size=6, unique=True))
-def test_allowed_names_come_back_from_both_files(names: list[str]) -> None:
-    names = [n for n in names if n != "_background_"]
+names_lists = st.lists(allowed_names, min_size=1, max_size=6, unique=True).map(
+    lambda names: [n for n in names if n != "_background_"]
+)
+
+
+def written(names: list[str], folder: str) -> tuple[LabelTable, Path, Path]:
+    """The table of ``names`` and its class_names.txt and labelmap.txt."""
     table = LabelTable(("_background_", *names))
+    class_names, labelmap = write_class_names(Path(folder), table)
+    return table, class_names, labelmap
+
+
+@given(names=names_lists)
+def test_allowed_names_come_back_from_both_files(names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        class_names, labelmap = write_class_names(Path(folder), table)
+        table, class_names, labelmap = written(names, folder)
         # class_names.txt as stats and most training code read it
         assert tuple(class_names.read_text("utf-8").splitlines()) == table.names
         parsed = datumaro_labelmap(labelmap.read_text("utf-8"))
@@ -142,13 +152,11 @@ datumaro_parse_label_map = _datumaro_label_map_parser()
     datumaro_parse_label_map is None,
     reason="Datumaro is not installed (pip install datumaro)",
 )
-@given(names=st.lists(allowed_names, min_size=1, max_size=6, unique=True))
+@given(names=names_lists)
 def test_datumaro_itself_reads_allowed_names_back(names: list[str]) -> None:
     """Datumaro's own labelmap parser agrees with the one above on our files."""
-    names = [n for n in names if n != "_background_"]
-    table = LabelTable(("_background_", *names))
     with tempfile.TemporaryDirectory() as folder:
-        _, labelmap = write_class_names(Path(folder), table)
+        _, _, labelmap = written(names, folder)
         parsed = datumaro_parse_label_map(str(labelmap))  # type: ignore[operator]
         expected = datumaro_labelmap(labelmap.read_text("utf-8"))
     assert {name: color for name, (color, _, _) in parsed.items()} == expected
