@@ -12,6 +12,7 @@ import faulthandler
 import multiprocessing
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -175,6 +176,38 @@ def test_closing_early_ends_every_worker() -> None:
     assert [next(results), next(results)] == ["0", "1"]
     results.close()
     assert not multiprocessing.active_children()
+
+
+def _slow_mark(item: Input) -> str:
+    """Marks its item done in the folder the stem names, slowly enough that
+    the runner has queued more items by the time it finishes."""
+    folder, number = item.stem.rsplit("|", 1)
+    time.sleep(0.05)
+    (Path(folder) / number).touch()
+    return number
+
+
+def test_closing_early_leaves_the_queued_items_undone(tmp_path: Path) -> None:
+    """A worker holds the next item too, but when the run stops it finishes
+    only the one it is converting: at most one item a worker beyond those
+    taken."""
+    inputs = [Input(Path(f"{i}.json"), f"{tmp_path}|{i}") for i in range(20)]
+    results = run_files(_slow_mark, inputs, jobs=2, on_death=_died)
+    assert next(results) == "0"
+    results.close()
+    assert len(list(tmp_path.iterdir())) <= 1 + 2
+
+
+def test_a_dead_workers_queued_item_goes_to_another() -> None:
+    """Item 0's worker also holds item 1 (there are enough for both workers)."""
+    results = list(run_files(_dies_on_zero, _inputs(6), jobs=2, on_death=_died))
+    assert results == [f"0: {OOM}", "1", "2", "3", "4", "5"]
+
+
+def _dies_on_zero(item: Input) -> str:
+    if item.stem == "0":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item.stem
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 5])
