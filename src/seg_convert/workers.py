@@ -248,11 +248,13 @@ def _stop(workers: list[_Worker]) -> list[Any]:
             worker.connection.send(None)
     late = []
     for worker in workers:
+        # Its reply for the file it is converting comes before it ends; the
+        # files queued behind that one are dropped undone (its pipe then ends).
         with contextlib.suppress(EOFError, OSError):
-            while worker.busy is not None:  # its reply comes before it ends
+            while worker.busy:
                 index, ok, value = worker.connection.recv()
                 late.append(value if ok else _Raised(value))
-                worker.busy = None
+                worker.busy.remove(index)
         worker.process.join()
         worker.connection.close()
     workers.clear()
