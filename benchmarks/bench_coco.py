@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pycocotools.mask
-from bench import best_time, make_dataset  # benchmarks/bench.py, beside this file
+from bench import ASPECT, best_time, make_dataset, size_of  # bench.py, beside this
 
 
 def labelme_coco(source: Path, labels: Path, out: Path) -> None:
@@ -113,9 +113,11 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="seg-convert-bench-coco-"))
     try:
         source = work / "in"
-        labels = make_dataset(source, arguments.images, arguments.images)
+        megapixels = 1600 * 1200 / 1e6
+        labels = make_dataset(source, arguments.images, arguments.images, megapixels)
         count = arguments.images
-        print(f"{count} images of 1600x1200, 8-12 polygons each, in {work}")
+        width, height = size_of(megapixels, ASPECT)
+        print(f"{count} images of {width}x{height}, 8-12 polygons each, in {work}")
         # Other work on the machine slows --jobs 2 first: say how busy it was.
         load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         print(f"load average before: {load} on {os.cpu_count()} cores")
@@ -123,14 +125,14 @@ def main() -> None:
             lambda out: labelme_coco(source, labels, out),
             work / "labelme",
             repeat=arguments.repeat,
-        )
+        ).wall
         rows = [("labelme library", baseline)]
         for jobs in ("1", "2"):
             seconds = best_time(
                 lambda out, jobs=jobs: seg_convert_coco(source, labels, out, jobs),
                 work / "ours",
                 repeat=arguments.repeat,
-            )
+            ).wall
             rows.append((f"seg-convert labelme2coco --jobs {jobs}", seconds))
         print(f"\n{'':<36} {'images/s':>9} {'vs labelme':>11}")
         for name, seconds in rows:

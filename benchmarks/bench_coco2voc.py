@@ -248,7 +248,7 @@ def main() -> None:
                 lambda out, command=command: subprocess.run(command(out), check=True),
                 work / "out",
                 repeat=arguments.repeat,
-            )
+            ).wall
             peak = peak_memory_kib(command(work / "peak"))
             shutil.rmtree(work / "peak")
             rows.append((name, seconds, peak))
