@@ -61,8 +61,9 @@ def empty_split_warning(
     for name, wanted in (("val", val_fraction > 0), ("train", val_fraction < 1)):
         if wanted and not splits[name]:
             return (
-                f"no sample is in {name} ({count} samples, --val-fraction "
-                f"{val_fraction:g}; the split goes by a hash of each name): give "
+                f"no sample is in {name} ({count} sample{'s' * (count != 1)}, "
+                f"--val-fraction {val_fraction:g}; the split goes by a hash of "
+                "each name): give "
                 "another --val-fraction or --split-seed"
             )
     return None
