@@ -224,10 +224,13 @@ def convert_directory(
         dataset_warnings = writer.write_dataset(
             output_dir, splits=splits, complete=shard is None
         )
-        split_warning = empty_split_warning(
-            splits, val_fraction=options.val_fraction, fixed=fixed
+        # A shard holds some of the samples: only a whole run can tell.
+        split_warning = (
+            empty_split_warning(splits, val_fraction=options.val_fraction, fixed=fixed)
+            if shard is None
+            else None
         )
-        if split_warning is not None and shard is None:
+        if split_warning is not None:
             dataset_warnings += (split_warning,)
         remove_other_formats(output_dir, writer.format)
     font_warning = (

@@ -94,12 +94,12 @@ class CocoReader:
             raise AnnotationError(item.source, problem)
         image_file = self.image_path(item)
         image_print = file_print(image_file)
-        image_digest = content_digest(image_file)
         if image_print is None:  # say where it was looked for: --images may be off
             raise ImageError(
                 item.source,
                 f"image {image_file} not found (file_name is relative to --images)",
             )
+        image_digest = content_digest(image_file)
         annotations = list(_read_annotations(item))
         regions, skipped = self._regions(item, annotations, options.labels)
         loaded = load_image_from(
@@ -123,9 +123,7 @@ class CocoReader:
             image=loaded,
             image_file=image_file,
             arrays=arrays,
-            fingerprint=(
-                None if image_print is None else (item.annotations_print, image_print)
-            ),
+            fingerprint=(item.annotations_print, image_print),
             # The annotations' print is their content already.
             digests=(None, image_digest),
             warnings=(WARNING_UNKNOWN_SKIPPED,) if skipped else (),

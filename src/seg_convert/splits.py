@@ -63,7 +63,6 @@ def empty_split_warning(
             return (
                 f"no sample is in {name} ({count} sample{'s' * (count != 1)}, "
                 f"--val-fraction {val_fraction:g}; the split goes by a hash of "
-                "each name): give "
-                "another --val-fraction or --split-seed"
+                "each name): give another --val-fraction or --split-seed"
             )
     return None
