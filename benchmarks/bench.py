@@ -302,10 +302,10 @@ def floor_times(
     RGB (prepared untimed): a blend of it costs about as much to encode, while a
     flat canvas would cost less than any real visualization."""
     try:
-        from seg_convert.process_setup import keep_freed_memory
+        from seg_convert.run.process_setup import keep_freed_memory
     except ImportError:  # releases before 0.2 kept it with the workers
-        from seg_convert.workers import keep_freed_memory
-    from seg_convert.voc import label_png
+        from seg_convert.run.workers import keep_freed_memory
+    from seg_convert.formats.voc.writer import label_png
 
     keep_freed_memory()
     arrays = [np.load(path) for path in labels]

@@ -51,7 +51,7 @@ from bench import (  # benchmarks/bench.py, beside this file
 )
 from PIL import Image
 
-from seg_convert.coco_json import write_coco_json
+from seg_convert.formats.coco.json_writer import write_coco_json
 
 WIDTH, HEIGHT = 640, 480
 CATEGORY_IDS = (1, 3, 17, 18, 44, 62, 90)
@@ -167,7 +167,7 @@ def pycocotools_loop(annotations: Path, images: Path, out: Path) -> None:
     """The hand-written conversion, with the VOC palette."""
     from pycocotools.coco import COCO
 
-    from seg_convert.colormap import voc_palette
+    from seg_convert.core.colormap import voc_palette
 
     with contextlib.redirect_stdout(io.StringIO()):  # COCO() prints its progress
         coco = COCO(str(annotations))
@@ -302,7 +302,7 @@ def index_step(step: str, path: Path) -> None:
     the step's seconds."""
     # NumPy, Pillow and pycocotools.mask are imported by this module already.
     import seg_convert.cli  # noqa: F401
-    from seg_convert.coco_index import index_coco_files
+    from seg_convert.sources.coco.index import index_coco_files
 
     started = time.perf_counter()
     if step == "index_coco_files":

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import settings
 from PIL import Image
 
-from seg_convert.labels import LabelTable
+from seg_convert.core.labels import LabelTable
 
 # CI (CI=true) runs the property tests on a fixed sequence of examples, so a
 # submission is judged on what it changed, not on a new random draw; a

@@ -18,9 +18,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import seg_convert.annotation
-from seg_convert.annotation import Annotation, LoadedImage, load_image, read_annotation
-from seg_convert.errors import AnnotationError, ImageError, SegConvertError
+import seg_convert.sources.labelme.annotation
+from seg_convert.core.errors import AnnotationError, ImageError, SegConvertError
+from seg_convert.core.sample import LoadedImage
+from seg_convert.sources.labelme.annotation import (
+    Annotation,
+    load_image,
+    read_annotation,
+)
 
 from .conftest import WriteAnnotation, b64, gradient_image, png_bytes, shape
 
@@ -840,14 +845,16 @@ def test_image_vanishing_after_its_header_is_read(
 ) -> None:
     path = write_annotation()
     image_file = path.parent / "sample.jpg"
-    open_image = seg_convert.annotation.open_image
+    open_image = seg_convert.sources.labelme.annotation.open_image
 
     def open_then_delete(*args: Any, **kwargs: Any) -> Image.Image:
         image = open_image(*args, **kwargs)
         image_file.unlink()
         return image
 
-    monkeypatch.setattr(seg_convert.annotation, "open_image", open_then_delete)
+    monkeypatch.setattr(
+        seg_convert.sources.labelme.annotation, "open_image", open_then_delete
+    )
     annotation = read(path)
     with pytest.raises(ImageError) as caught:
         load(annotation)

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from seg_convert import atomic
-from seg_convert.atomic import write_atomically
+from seg_convert.io import atomic
+from seg_convert.io.atomic import write_atomically
 
 OLD = b"old content, complete\n"
 
@@ -24,7 +24,7 @@ class Interrupted(Exception):
 def interrupting_open(
     monkeypatch: pytest.MonkeyPatch, target: Path, seen: list[bytes], *, stop: bool
 ) -> None:
-    """Make every write in seg_convert.atomic go half-way, let a reader look at
+    """Make every write in seg_convert.io.atomic go half-way, let a reader look at
     ``target`` then, and either stop there (``stop``) or finish."""
 
     class HalfWay(io.FileIO):

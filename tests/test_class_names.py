@@ -10,14 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seg_convert.errors import LabelsError
-from seg_convert.labels import (
+from seg_convert.core.errors import LabelsError
+from seg_convert.core.labels import (
     LabelTable,
     class_name_problem,
     load_labels,
     read_labels_file,
 )
-from seg_convert.voc import write_class_names
+from seg_convert.formats.voc.writer import write_class_names
 
 FIXED = "__ignore__,_background_,"
 

@@ -14,9 +14,13 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from seg_convert import __version__, dataset_files
-from seg_convert.annotation import WARNING_IMAGE_BESIDE, WARNING_NO_SHAPE_TYPE
+from seg_convert import __version__
 from seg_convert.cli import cli
+from seg_convert.io import dataset_files
+from seg_convert.sources.labelme.annotation import (
+    WARNING_IMAGE_BESIDE,
+    WARNING_NO_SHAPE_TYPE,
+)
 
 from .conftest import (
     REPO,
@@ -478,16 +482,16 @@ def test_a_bug_in_one_file_is_one_line_unless_debugging(
     monkeypatch: pytest.MonkeyPatch,
     debug: bool,
 ) -> None:
-    from seg_convert import sample
+    from seg_convert.sources.labelme import source
 
-    real = sample.rasterize
+    real = source.rasterize
 
     def rasterize(shapes: list[object], *args: object, **kwargs: object) -> object:
         if len(shapes) == 2:  # a.json's
             _boom()
         return real(shapes, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sample, "rasterize", rasterize)
+    monkeypatch.setattr(source, "rasterize", rasterize)
     flag = ["--debug"] if debug else []
     result = run(
         *flag,
@@ -515,7 +519,7 @@ def test_a_bug_in_the_run_is_one_line_unless_debugging(
     labels_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from seg_convert import batch
+    from seg_convert.run import batch
 
     monkeypatch.setattr(batch, "make_splits", _boom)
     result = convert(tmp_path, "--labels", labels_file, "-j", "1")

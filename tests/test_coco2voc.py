@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner, Result
 from pycocotools.coco import COCO
 
-from seg_convert import coco_index
 from seg_convert.cli import cli
-from seg_convert.coco_index import index_coco_files
-from seg_convert.coco_masks import SegmentationError, decode, segmentation_rle
-from seg_convert.splits import split_of
+from seg_convert.core.splits import split_of
+from seg_convert.sources.coco import index as coco_index
+from seg_convert.sources.coco.index import index_coco_files
+from seg_convert.sources.coco.masks import SegmentationError, decode, segmentation_rle
 
 from .conftest import WriteAnnotation, gradient_image, shape
 from .test_layouts import _voc_items

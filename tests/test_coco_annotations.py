@@ -15,8 +15,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from pycocotools.cocoeval import COCOeval
 
-from seg_convert.annotation import Shape, read_annotation
-from seg_convert.coco_annotations import (
+from seg_convert.core.labels import read_labels_file
+from seg_convert.core.objects import SampleObject
+from seg_convert.core.options import SEGMENTATION_MODES, SegmentationMode
+from seg_convert.core.shapes import Shape
+from seg_convert.formats.coco.annotations import (
     CIRCLE_TOLERANCE,
     MIN_CIRCLE_VERTICES,
     annotation_fields,
@@ -25,10 +28,9 @@ from seg_convert.coco_annotations import (
     covered_annotation_fields,
     shape_polygon,
 )
-from seg_convert.instance_masks import Instance, instance_masks
-from seg_convert.labels import read_labels_file
-from seg_convert.options import SEGMENTATION_MODES, SegmentationMode
-from seg_convert.rasterize import class_ids, rasterize
+from seg_convert.sources.labelme.annotation import read_annotation
+from seg_convert.sources.labelme.objects import sample_objects
+from seg_convert.sources.labelme.rasterize import class_ids, rasterize
 from tests.coco_checks import boundary_zone, check_loader_rules, load_coco
 from tests.conftest import SHARED_EXAMPLES, requires_shared
 from tests.test_instance_masks import labelme_instances
@@ -38,14 +40,14 @@ Scene = tuple[int, int, list[Shape]]
 CATEGORIES = categories(TABLE.names)
 
 
-def objects(shapes: list[Shape], height: int, width: int) -> list[Instance]:
+def objects(shapes: list[Shape], height: int, width: int) -> list[SampleObject]:
     ids = class_ids(shapes, TABLE, owner=Path("x.json"))
-    return instance_masks(shapes, ids, height=height, width=width)
+    return sample_objects(shapes, ids, height=height, width=width)
 
 
 def dataset(
     scenes_: list[Scene], mode: SegmentationMode
-) -> tuple[dict[str, Any], dict[int, Instance]]:
+) -> tuple[dict[str, Any], dict[int, SampleObject]]:
     """A COCO dataset of the scenes, and the instance behind each annotation id."""
     images, annotations, behind = [], [], {}
     for image_id, (width, height, shapes) in enumerate(scenes_, start=1):
@@ -113,7 +115,7 @@ def test_covered_annotations_paint_the_class_array(scene: Scene) -> None:
     drawn = rasterize(shapes, ids, height=height, width=width)
     assert drawn.instances is not None
     painted = np.zeros((height, width), dtype=np.int32)
-    for instance in instance_masks(shapes, ids, height=height, width=width):
+    for instance in sample_objects(shapes, ids, height=height, width=width):
         fields = covered_annotation_fields(instance, instances=drawn.instances)
         visible = drawn.instances == instance.number
         if fields is None:
@@ -265,7 +267,7 @@ def test_empty_objects_give_none() -> None:
     ids = class_ids(covered, TABLE, owner=Path("x.json"))
     drawn = rasterize(covered, ids, height=36, width=48)
     assert drawn.instances is not None
-    hidden, shown = instance_masks(covered, ids, height=36, width=48)
+    hidden, shown = sample_objects(covered, ids, height=36, width=48)
     assert annotation_fields(hidden, segmentation="auto") is not None
     assert covered_annotation_fields(hidden, instances=drawn.instances) is None
     assert covered_annotation_fields(shown, instances=drawn.instances) is not None
@@ -313,7 +315,7 @@ def test_labelme_example_areas_and_boxes_equal_labelmes(mode: SegmentationMode) 
         path = root / "data_annotated" / f"{name}.json"
         annotation = read_annotation(path, max_image_pixels=10**8)
         ids = class_ids(annotation.shapes, table, owner=path)
-        found = instance_masks(
+        found = sample_objects(
             annotation.shapes, ids, height=image["height"], width=image["width"]
         )
         expected = [a for a in theirs["annotations"] if a["image_id"] == image["id"]]

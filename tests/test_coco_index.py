@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from seg_convert.coco_index import index_coco_files
-from seg_convert.coco_json import write_coco_json
+from seg_convert.formats.coco.json_writer import write_coco_json
+from seg_convert.sources.coco.index import index_coco_files
 
 # Annotations many enough that holding them (~37 MB parsed) dwarfs the scan's
 # buffer of a few MB, few enough for tracemalloc (6x slower) to take ~4 s here.

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from pycocotools.coco import COCO
 
-from seg_convert.coco_json import dataset_info, write_coco_json
-from seg_convert.errors import OutputError, SegConvertError
+from seg_convert.core.errors import OutputError, SegConvertError
+from seg_convert.formats.coco.json_writer import dataset_info, write_coco_json
 
 INFO = {"description": "test", "version": "1"}
 CATEGORIES = [{"id": 1, "name": "cat", "supercategory": "cat"}]

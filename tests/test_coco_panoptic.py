@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from seg_convert.annotation import Shape
-from seg_convert.coco_panoptic import (
+from seg_convert.core.labels import BACKGROUND_NAME
+from seg_convert.core.sample import Rasterized
+from seg_convert.core.shapes import Shape
+from seg_convert.formats.coco.panoptic import (
     MAX_SEGMENT_ID,
     category_color,
     panoptic_categories,
@@ -22,9 +24,8 @@ from seg_convert.coco_panoptic import (
     rgb_to_segment_ids,
     segment_ids_to_rgb,
 )
-from seg_convert.instance_masks import instance_masks
-from seg_convert.labels import BACKGROUND_NAME
-from seg_convert.rasterize import Rasterized, class_ids, rasterize
+from seg_convert.sources.labelme.objects import sample_objects
+from seg_convert.sources.labelme.rasterize import class_ids, rasterize
 from tests.test_rasterize import TABLE, scenes
 
 Scene = tuple[int, int, list[Shape]]
@@ -38,11 +39,11 @@ def drawn(scene: Scene) -> Rasterized:
 
 
 def classes_of(scene: Scene) -> dict[int, int]:
-    """Instance id -> class id, as the writer has it: from instance_masks, so
+    """Instance id -> class id, as the writer has it: from sample_objects, so
     without ``__ignore__`` and ``_background_`` objects."""
     width, height, shapes = scene
     ids = class_ids(shapes, TABLE, owner=Path("x.json"))
-    found = instance_masks(shapes, ids, height=height, width=width)
+    found = sample_objects(shapes, ids, height=height, width=width)
     return {instance.number: instance.class_id for instance in found}
 
 

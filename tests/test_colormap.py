@@ -6,7 +6,7 @@ import imgviz
 import numpy as np
 import pytest
 
-from seg_convert.colormap import palette_indices, voc_colormap, voc_palette
+from seg_convert.core.colormap import palette_indices, voc_colormap, voc_palette
 
 
 @pytest.mark.parametrize(

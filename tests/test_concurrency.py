@@ -67,7 +67,7 @@ def test_concurrent_runs_queue_up_and_leave_one_clean_dataset(
 def test_a_waiting_run_says_so(source: Path, tmp_path: Path, labels_file: Path) -> None:
     out = tmp_path / "out"
     assert convert(source, out, labels_file).exit_code == 0
-    from seg_convert.locking import acquire_output_lock
+    from seg_convert.io.locking import acquire_output_lock
 
     with acquire_output_lock(
         out / ".seg-convert", shard=None, options_key="x", on_wait=None

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from seg_convert import atomic, dataset_files
-from seg_convert.atomic import write_if_changed
 from seg_convert.cli import cli
-from seg_convert.coco import CocoWriter
-from seg_convert.coco_json import write_coco_json
-from seg_convert.confined import read_regular, remove
-from seg_convert.dataset_files import write_file_if_changed, write_files
-from seg_convert.errors import OutputError
+from seg_convert.core.errors import OutputError
+from seg_convert.formats.coco.json_writer import write_coco_json
+from seg_convert.formats.coco.writer import CocoWriter
+from seg_convert.io import atomic, dataset_files
+from seg_convert.io.atomic import write_if_changed
+from seg_convert.io.confined import read_regular, remove
+from seg_convert.io.dataset_files import write_file_if_changed, write_files
 
 from .conftest import WriteAnnotation, shape
 from .helpers import hang_guard
@@ -321,7 +321,7 @@ def test_a_pipe_planted_as_a_coco_part_is_replaced_not_waited_on(
 def test_a_pipe_planted_as_a_coco_part_at_assembly_is_an_error_not_a_hang(
     source: Path, tmp_path: Path, labels_file: Path
 ) -> None:
-    from seg_convert import coco
+    from seg_convert.formats.coco import writer as coco
 
     out = tmp_path / "coco"
     assert run("labelme2coco", source, out, labels_file).exit_code == 0

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from seg_convert.cli import cli
-from seg_convert.discovery import Shard, find_inputs
+from seg_convert.core.shards import Shard
+from seg_convert.sources.labelme.discovery import find_inputs
 
 from .conftest import REPO, WriteAnnotation, shape
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from seg_convert import fonts
-from seg_convert.fonts import (
+from seg_convert.render import fonts
+from seg_convert.render.fonts import (
     BUILTIN_FONT,
     choose_font,
     missing_characters,

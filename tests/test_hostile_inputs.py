@@ -32,8 +32,8 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from seg_convert import atomic
 from seg_convert.cli import cli
+from seg_convert.io import atomic
 
 from .conftest import REPO, b64, gradient_image, no_split_warning, png_bytes, shape
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from labelme._label_file import read_image_file
 from PIL import Image, PngImagePlugin, features
 
-from seg_convert.errors import ImageError
-from seg_convert.images import apply_exif_orientation, decode_image, to_rgb
+from seg_convert.core.errors import ImageError
+from seg_convert.io.images import apply_exif_orientation, decode_image, to_rgb
 
 OWNER = Path("in/x.json")
 ORIENTATION = 0x0112

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from seg_convert.cli import cli
-from seg_convert.colormap import voc_colormap
+from seg_convert.core.colormap import voc_colormap
 
 from .conftest import REPO, WriteAnnotation, shape
 

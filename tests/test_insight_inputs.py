@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-import seg_convert.stats
+import seg_convert.run.stats
 from seg_convert.cli import cli
 
 from .conftest import WriteAnnotation, shape
@@ -187,7 +187,7 @@ def test_an_unexpected_error_in_stats_is_one_line_or_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(seg_convert.stats, "annotation_stats", broken)
+    monkeypatch.setattr(seg_convert.run.stats, "annotation_stats", broken)
     result = run(*(["--debug"] if debug else []), "stats", tmp_path / "in")
     assert result.exit_code == 1
     if debug:

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from PIL import Image, ImageDraw
 
-from seg_convert.annotation import Shape
-from seg_convert.instance_masks import instance_masks, reaches_outside
-from seg_convert.rasterize import class_ids, rasterize
+from seg_convert.core.shapes import Shape
+from seg_convert.sources.labelme.objects import reaches_outside, sample_objects
+from seg_convert.sources.labelme.rasterize import class_ids, rasterize
 from tests.test_rasterize import TABLE, scenes
 
 Scene = tuple[int, int, list[Shape]]
@@ -68,7 +68,7 @@ def ids_of(shapes: list[Shape]) -> list[int]:
 @given(scenes())
 def test_masks_equal_labelme_shape_masks_unioned(scene: Scene) -> None:
     width, height, shapes = scene
-    ours = instance_masks(shapes, ids_of(shapes), height=height, width=width)
+    ours = sample_objects(shapes, ids_of(shapes), height=height, width=width)
     theirs = labelme_instances(shapes, height, width)
     assert [(i.number, i.label) for i in ours] == [(n, lb) for n, lb, _ in theirs]
     visible = rasterize(shapes, ids_of(shapes), height=height, width=width)
@@ -97,13 +97,13 @@ def test_groups_numbers_and_skips_ignore_and_background() -> None:
         Shape("b", "line", ((12, 0), (15, 3)), group_id=1),
         Shape("a", "rectangle", ((16, 0), (19, 3))),
     ]
-    found = instance_masks(shapes, ids_of(shapes), height=4, width=24)
+    found = sample_objects(shapes, ids_of(shapes), height=4, width=24)
     assert [(i.number, i.label, i.class_id) for i in found] == [
         (1, "a", 1),
         (4, "b", 2),
         (5, "a", 1),
     ]
-    assert [i.shape_types for i in found] == [
+    assert [{s.shape_type for s in i.shapes} for i in found] == [
         frozenset({"rectangle", "point"}),
         frozenset({"line"}),
         frozenset({"rectangle"}),
@@ -117,7 +117,7 @@ def test_mask_is_not_cropped_by_later_shapes() -> None:
         Shape("b", "rectangle", ((2, 2), (7, 7))),
         Shape("__ignore__", "rectangle", ((0, 0), (1, 1))),
     ]
-    first, second = instance_masks(shapes, ids_of(shapes), height=10, width=10)
+    first, second = sample_objects(shapes, ids_of(shapes), height=10, width=10)
     assert first.mask.all() and first.box == (0, 0, 10, 10)
     assert second.mask.sum() == 36 and second.box == (2, 2, 8, 8)
     assert not first.mask.flags.writeable
@@ -125,7 +125,7 @@ def test_mask_is_not_cropped_by_later_shapes() -> None:
 
 def test_shape_wholly_outside_gives_an_empty_mask() -> None:
     shapes = [Shape("a", "polygon", ((20, 20), (30, 20), (25, 30)))]
-    (instance,) = instance_masks(shapes, ids_of(shapes), height=10, width=10)
+    (instance,) = sample_objects(shapes, ids_of(shapes), height=10, width=10)
     assert not instance.mask.any() and instance.box is None and instance.truncated
 
 
@@ -147,7 +147,7 @@ def test_shape_wholly_outside_gives_an_empty_mask() -> None:
 )
 def test_reaches_outside_the_image(shape: Shape, outside: bool) -> None:
     assert reaches_outside(shape, height=8, width=10) is outside
-    (instance,) = instance_masks([shape], ids_of([shape]), height=8, width=10)
+    (instance,) = sample_objects([shape], ids_of([shape]), height=8, width=10)
     assert instance.truncated is outside
 
 

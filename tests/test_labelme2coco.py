@@ -29,7 +29,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from seg_convert.cli import cli
-from seg_convert.splits import split_of
+from seg_convert.core.splits import split_of
 
 from .coco_checks import boundary_zone
 from .conftest import (

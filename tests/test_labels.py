@@ -11,8 +11,8 @@ from typing import Protocol
 
 import pytest
 
-from seg_convert.errors import LabelsError
-from seg_convert.labels import LabelTable, load_labels, read_labels_file
+from seg_convert.core.errors import LabelsError
+from seg_convert.core.labels import LabelTable, load_labels, read_labels_file
 
 # The ids labelme's labels.txt convention gives: line 1 is -1, line 2 is 0, then 1, 2...
 EXPECTED_IDS = {

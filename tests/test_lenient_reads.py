@@ -17,8 +17,11 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from seg_convert import annotation as annotation_module
-from seg_convert.annotation import (
+from seg_convert.cli import cli
+from seg_convert.core.errors import AnnotationError, ImageError
+from seg_convert.core.limits import DEFAULT_MAX_IMAGE_BYTES
+from seg_convert.sources.labelme import annotation as annotation_module
+from seg_convert.sources.labelme.annotation import (
     MAX_JSON_BYTES,
     READ_WARNINGS,
     WARNING_IMAGE_BESIDE,
@@ -33,9 +36,6 @@ from seg_convert.annotation import (
     load_image,
     read_annotation,
 )
-from seg_convert.cli import cli
-from seg_convert.errors import AnnotationError, ImageError
-from seg_convert.limits import DEFAULT_MAX_IMAGE_BYTES
 
 from .conftest import b64, gradient_image, png_bytes, shape
 

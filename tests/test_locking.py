@@ -14,10 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from seg_convert.atomic import sweep_temporary_files, temporary_name, write_atomically
-from seg_convert.discovery import Shard
-from seg_convert.errors import OutputError
-from seg_convert.locking import acquire_output_lock
+from seg_convert.core.errors import OutputError
+from seg_convert.core.shards import Shard
+from seg_convert.io.atomic import (
+    sweep_temporary_files,
+    temporary_name,
+    write_atomically,
+)
+from seg_convert.io.locking import acquire_output_lock
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="flock locks and process ids are POSIX's"
@@ -28,8 +32,8 @@ pytestmark = pytest.mark.skipif(
 HOLDER = """
 import sys
 from pathlib import Path
-from seg_convert.discovery import parse_shard
-from seg_convert.locking import acquire_output_lock
+from seg_convert.core.shards import parse_shard
+from seg_convert.io.locking import acquire_output_lock
 state, shard, key = sys.argv[1:]
 try:
     lock = acquire_output_lock(

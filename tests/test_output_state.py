@@ -18,18 +18,20 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from seg_convert.cli import cli
-from seg_convert.confined import MAX_READ_BYTES, remove
-from seg_convert.discovery import Input, Shard
-from seg_convert.errors import OutputError, SegConvertError
-from seg_convert.fingerprints import fingerprint
-from seg_convert.output_state import (
+from seg_convert.core.errors import OutputError, SegConvertError
+from seg_convert.core.fingerprints import fingerprint
+from seg_convert.core.inputs import Input
+from seg_convert.core.interfaces import named_by_stem
+from seg_convert.core.sample import FileResult
+from seg_convert.core.shards import Shard
+from seg_convert.io.confined import MAX_READ_BYTES, remove
+from seg_convert.run.output_state import (
     STATE_DIR,
     OutputState,
     check_relative,
     prepare_folders,
     prepare_state_dir,
 )
-from seg_convert.sample import FileResult
 
 from .conftest import WriteAnnotation, shape
 from .helpers import hang_guard
@@ -71,7 +73,14 @@ def open_state(
     out: Path, key: str = KEY, *, shard: Shard | None = None, force: bool = False
 ) -> OutputState:
     prepare_state_dir(out)
-    return OutputState.open(out, key=key, shard=shard, force=force, folders=FOLDERS)
+    return OutputState.open(
+        out,
+        key=key,
+        shard=shard,
+        force=force,
+        folders=FOLDERS,
+        owns=named_by_stem(FOLDERS),
+    )
 
 
 def run_once(
@@ -476,9 +485,9 @@ def test_a_no_op_rerun_touches_no_file(
 def in_flight(monkeypatch: pytest.MonkeyPatch, stem: str, act: Any) -> None:
     """Do ``act(json_path)`` while sample ``stem`` is being converted (after
     its files were read, before its outputs are recorded)."""
-    from seg_convert import sample
+    from seg_convert.sources.labelme import source
 
-    real = sample.rasterize
+    real = source.rasterize
 
     def rasterize(shapes: Any, ids: Any, **kwargs: Any) -> Any:
         arrays = real(shapes, ids, **kwargs)
@@ -486,7 +495,7 @@ def in_flight(monkeypatch: pytest.MonkeyPatch, stem: str, act: Any) -> None:
             act()
         return arrays
 
-    monkeypatch.setattr(sample, "rasterize", rasterize)
+    monkeypatch.setattr(source, "rasterize", rasterize)
 
 
 def bump_mtime(path: Path) -> None:

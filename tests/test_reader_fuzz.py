@@ -30,19 +30,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from seg_convert.annotation import (
+from seg_convert.core.errors import AnnotationError, ImageError, SegConvertError
+from seg_convert.core.labels import LabelTable
+from seg_convert.core.sample import LoadedImage
+from seg_convert.core.shapes import Shape, circle_radius
+from seg_convert.sources.labelme.annotation import (
     MAX_CIRCLE_RADIUS,
     POINT_COUNTS,
     Annotation,
-    LoadedImage,
-    Shape,
-    circle_radius,
     load_image,
     read_annotation,
 )
-from seg_convert.errors import AnnotationError, ImageError, SegConvertError
-from seg_convert.labels import LabelTable
-from seg_convert.rasterize import class_ids, rasterize
+from seg_convert.sources.labelme.rasterize import class_ids, rasterize
 
 from .conftest import b64, gradient_image, png_bytes
 from .helpers import hang_guard

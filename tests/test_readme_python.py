@@ -1,4 +1,4 @@
-"""The README's Python example runs as written, on the shipped example folder."""
+"""The documented Python example runs as written, on the shipped example folder."""
 
 from __future__ import annotations
 
@@ -12,15 +12,23 @@ import pytest
 
 from .conftest import REPO
 
-README = (REPO / "README.md").read_text("utf-8")
+# The README and the docs/ pages, where the Python examples live.
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
-def python_snippet(section: str) -> str:
-    """The first ```python block after the heading ``section``."""
-    after = README.split(f"\n{section}\n", 1)[1]
+def python_snippet(heading: str) -> tuple[str, Path]:
+    """The first ```python block after the heading ``heading`` (e.g. "# From
+    Python"), in whichever of the README and docs/*.md has it, and that file."""
+    found = []
+    for path in DOCUMENTS:
+        text = "\n" + path.read_text("utf-8")
+        if f"\n{heading}\n" in text:
+            found.append((text.split(f"\n{heading}\n", 1)[1], path))
+    assert len(found) == 1, f"{heading!r} is a heading of {len(found)} pages, not 1"
+    after, path = found[0]
     match = re.search(r"^```python\n(.*?)^```$", after, re.S | re.M)
-    assert match, f"no python block under {section!r}"
-    return match.group(1)
+    assert match, f"no python block under {heading!r} in {path}"
+    return match.group(1), path
 
 
 def test_from_python_snippet_converts_the_example(
@@ -30,10 +38,11 @@ def test_from_python_snippet_converts_the_example(
     shutil.copytree(REPO / "examples" / "street", tmp_path / "in")
     shutil.copy(REPO / "labels.txt", tmp_path / "labels.txt")
     monkeypatch.chdir(tmp_path)
+    snippet, path = python_snippet("# From Python")
     printed = io.StringIO()
     namespace: dict[str, object] = {}
     with contextlib.redirect_stdout(printed):
-        exec(compile(python_snippet("## From Python"), "README.md", "exec"), namespace)
+        exec(compile(snippet, str(path), "exec"), namespace)
     inputs = len(list((tmp_path / "in").glob("*.json")))
     assert printed.getvalue() == f"{inputs} 0\n"  # print(report.converted, .failed)
     assert len(list((tmp_path / "out" / "JPEGImages").glob("*.jpg"))) == inputs

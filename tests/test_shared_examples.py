@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from seg_convert.cli import cli
-from seg_convert.labels import BACKGROUND_NAME, IGNORE_NAME
+from seg_convert.core.labels import BACKGROUND_NAME, IGNORE_NAME
 
 from .conftest import SHARED_EXAMPLES, requires_shared
 

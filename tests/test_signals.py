@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 import pytest
 
-from seg_convert.cli.common import TERMINATED_EXIT, reporting_errors
+from seg_convert.cli.exits import TERMINATED_EXIT, reporting_errors
 
 from .conftest import WriteAnnotation
 from .helpers import finish_and_compare, signal_a_run

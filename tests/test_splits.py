@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seg_convert.splits import empty_split_warning, make_splits, split_position
+from seg_convert.core.splits import empty_split_warning, make_splits, split_position
 
 
 def test_position_is_the_documented_sha256() -> None:

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner, Result
 from PIL import Image
 
-from seg_convert import annotation
 from seg_convert.cli import cli
-from seg_convert.labels import LabelTable
-from seg_convert.options import Options
-from seg_convert.validate import validate
+from seg_convert.core.labels import LabelTable
+from seg_convert.core.options import Options
+from seg_convert.run.validate import validate
+from seg_convert.sources.labelme import annotation
 
 from .conftest import (
     WriteAnnotation,

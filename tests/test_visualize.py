@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from seg_convert.colormap import voc_colormap
-from seg_convert.fonts import (
+from seg_convert.core.colormap import voc_colormap
+from seg_convert.render.fonts import (
     BUILTIN_FONT,
     choose_font,
     missing_characters,
 )
-from seg_convert.visualize import draw_visualization
+from seg_convert.render.visualize import draw_visualization
 
 
 def _scene(names: tuple[str, ...], font: str) -> np.ndarray:
@@ -56,7 +56,7 @@ def test_legend_writes_chinese_names_with_a_cjk_font() -> None:
     font = choose_font(["行人"])
     if missing_characters(font, "行人"):
         pytest.skip(
-            "no installed font has 行人 (seg_convert.fonts.FONT_CANDIDATES lists "
+            "no installed font has 行人 (seg_convert.render.fonts.FONT_CANDIDATES lists "
             "where we look; e.g. apt-get install fonts-wqy-microhei)"
         )
     # With the "missing glyph" box both orders would draw the same pixels.

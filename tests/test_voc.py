@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from seg_convert import voc
-from seg_convert.discovery import Input
-from seg_convert.labels import LabelTable
-from seg_convert.options import LAYOUT_NAMES, Options
-from seg_convert.sample import check_file
+from seg_convert.core.inputs import Input
+from seg_convert.core.labels import LabelTable
+from seg_convert.core.options import LAYOUT_NAMES, Options
+from seg_convert.formats.voc import writer as voc
+from seg_convert.sources.labelme.source import check_file
 
 from .conftest import WriteAnnotation, shape
 

@@ -15,17 +15,17 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from PIL import Image
 
-from seg_convert.annotation import Shape
 from seg_convert.cli import cli
-from seg_convert.errors import OutputError
-from seg_convert.instance_masks import instance_masks
-from seg_convert.voc_detection import (
+from seg_convert.core.errors import OutputError
+from seg_convert.core.shapes import Shape
+from seg_convert.formats.voc.detection import (
     annotation_xml,
     class_list_problem,
     listed_classes,
     read_object_names,
     xml_text_problem,
 )
+from seg_convert.sources.labelme.objects import sample_objects
 
 from .conftest import WriteAnnotation, b64, png_bytes, requires_shared, shape
 from .test_instance_masks import ids_of, labelme_instances
@@ -116,7 +116,7 @@ def expected_target(
     """The whole target, objects from labelme's shape masks (the oracle)."""
     truncated = {
         i.number: i.truncated
-        for i in instance_masks(shapes, [0] * len(shapes), height=height, width=width)
+        for i in sample_objects(shapes, [0] * len(shapes), height=height, width=width)
     }
     return {
         "annotation": {
@@ -137,7 +137,7 @@ def expected_target(
 @given(scenes())
 def test_boxes_are_labelme_masks_tight_boxes(scene: Scene) -> None:
     width, height, shapes = scene
-    objects = instance_masks(shapes, ids_of(shapes), height=height, width=width)
+    objects = sample_objects(shapes, ids_of(shapes), height=height, width=width)
     xml = annotation_xml("x", width=width, height=height, instances=objects)
     target = torchvision_target(ElementTree.fromstring(xml))
     assert target == expected_target("x", shapes, height, width)

@@ -19,12 +19,13 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from seg_convert import batch
 from seg_convert.cli import cli
-from seg_convert.discovery import Input
-from seg_convert.sample import Check, FileResult, convert_file
-from seg_convert.workers import death_message, run_files
-from seg_convert.writers import DatasetWriter
+from seg_convert.core.inputs import Input
+from seg_convert.core.interfaces import Check, DatasetWriter
+from seg_convert.core.sample import FileResult
+from seg_convert.run import batch
+from seg_convert.run.convert_file import convert_file
+from seg_convert.run.workers import death_message, run_files
 
 from .conftest import WriteAnnotation, no_font_warning, shape
 from .helpers import tree

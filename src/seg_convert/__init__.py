@@ -16,24 +16,27 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from seg_convert.core.version import __version__
 
 # Each public name, and the module that defines it.
 _HOMES = {
-    "AnnotationError": "errors",
-    "ConversionReport": "batch",
-    "FileResult": "sample",
-    "ImageError": "errors",
-    "LabelTable": "labels",
-    "LabelsError": "errors",
-    "Options": "options",
-    "OutputError": "errors",
-    "SegConvertError": "errors",
-    "ValidationReport": "validate",
-    "labelme2voc": "batch",
-    "load_labels": "labels",
-    "validate": "validate",
-    "voc_colormap": "colormap",
+    "AnnotationError": "core.errors",
+    "ConversionReport": "run.batch",
+    "FileResult": "core.sample",
+    "ImageError": "core.errors",
+    "LabelTable": "core.labels",
+    "LabelsError": "core.errors",
+    "Options": "core.options",
+    "OutputError": "core.errors",
+    "SegConvertError": "core.errors",
+    "ValidationReport": "run.validate",
+    "coco2voc": "run.api",
+    "convert": "run.batch",
+    "labelme2coco": "run.api",
+    "labelme2voc": "run.api",
+    "load_labels": "core.labels",
+    "validate": "run.validate",
+    "voc_colormap": "core.colormap",
 }
 
 __all__ = [
@@ -48,6 +51,9 @@ __all__ = [
     "SegConvertError",
     "ValidationReport",
     "__version__",
+    "coco2voc",
+    "convert",
+    "labelme2coco",
     "labelme2voc",
     "load_labels",
     "validate",
@@ -55,19 +61,20 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .batch import ConversionReport, labelme2voc
-    from .colormap import voc_colormap
-    from .errors import (
+    from seg_convert.core.colormap import voc_colormap
+    from seg_convert.core.errors import (
         AnnotationError,
         ImageError,
         LabelsError,
         OutputError,
         SegConvertError,
     )
-    from .labels import LabelTable, load_labels
-    from .options import Options
-    from .sample import FileResult
-    from .validate import ValidationReport, validate
+    from seg_convert.core.labels import LabelTable, load_labels
+    from seg_convert.core.options import Options
+    from seg_convert.core.sample import FileResult
+    from seg_convert.run.api import coco2voc, labelme2coco, labelme2voc
+    from seg_convert.run.batch import ConversionReport, convert
+    from seg_convert.run.validate import ValidationReport, validate
 
 
 def __getattr__(name: str) -> Any:

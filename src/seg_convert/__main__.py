@@ -1,5 +1,5 @@
 """``python -m seg_convert``, the same as the ``seg-convert`` command."""
 
-from .cli import main
+from seg_convert.cli import main
 
 main()

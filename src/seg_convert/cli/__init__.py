@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
-from ..process_setup import keep_freed_memory
-from .coco2voc import coco2voc_command
-from .colormap import colormap_command
-from .common import set_debug
-from .labelme2coco import labelme2coco_command
-from .labelme2voc import labelme2voc_command
-from .labels import labels_command
-from .stats import stats_command
-from .validate import validate_command
+from seg_convert.cli.colormap import colormap_command
+from seg_convert.cli.convert import conversion_commands
+from seg_convert.cli.exits import set_debug
+from seg_convert.cli.labels import labels_command
+from seg_convert.cli.stats import stats_command
+from seg_convert.cli.validate import validate_command
+from seg_convert.core.version import __version__
+from seg_convert.run.process_setup import keep_freed_memory
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,9 +35,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 for command in (
-    labelme2voc_command,
-    labelme2coco_command,
-    coco2voc_command,
+    *conversion_commands(),
     validate_command,
     colormap_command,
     stats_command,

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from ..labels import PASCAL_VOC_CLASSES, VOID_INDEX, LabelTable
-from .common import FONT, LABELS, check_output_file, reporting_errors
+from seg_convert.cli.exits import reporting_errors
+from seg_convert.cli.options import FONT, LABELS, check_output_file
+from seg_convert.core.labels import PASCAL_VOC_CLASSES, VOID_INDEX, LabelTable
 
 
 @click.command("colormap")
@@ -57,8 +58,8 @@ def colormap_command(
     The table lists id, palette index, name and RGB; the ignore id -1 is stored
     as index 255 (void) and comes last.
     """
-    from ..fonts import choose_font
-    from ..legend import color_table, draw_legend
+    from seg_convert.render.fonts import choose_font
+    from seg_convert.render.legend import color_table, draw_legend
 
     with reporting_errors():
         entries = color_table(labels, count=count)

@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..labels import LabelTable, class_name_problem
-from .common import (
+from seg_convert.cli.exits import reporting_errors
+from seg_convert.cli.options import (
     INPUT_DIR,
     LABELS,
     check_output_file,
     reading_options,
     reading_params,
-    reporting_errors,
 )
-from .text_table import display_width, pad
+from seg_convert.cli.text_table import display_width, pad
+from seg_convert.core.labels import LabelTable, class_name_problem
 
 if TYPE_CHECKING:
-    from ..stats import LabelUsage
+    from seg_convert.run.stats import LabelUsage
 
 
 @click.command("labels")
@@ -50,7 +50,7 @@ def labels_command(
     could not be read, with --check a used label is missing, or with -o a label
     cannot be a class name (then no file is written).
     """
-    from ..stats import label_usage
+    from seg_convert.run.stats import label_usage
 
     with reporting_errors():
         usage = label_usage(input_dir, **reading_params(params))

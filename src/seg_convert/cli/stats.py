@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..labels import LabelTable
-from .common import (
+from seg_convert.cli.exits import reporting_errors
+from seg_convert.cli.options import (
     INPUT_DIR,
     LABELS,
     make_options,
     reading_options,
     reading_params,
-    reporting_errors,
 )
-from .text_table import display_width, pad
+from seg_convert.cli.text_table import display_width, pad
+from seg_convert.core.labels import LabelTable
 
 if TYPE_CHECKING:
-    from ..stats import DatasetStats
+    from seg_convert.run.stats import DatasetStats
 
 
 @click.command("stats")
@@ -49,7 +49,12 @@ def stats_command(
     DIRECTORY is a folder of labelme files or a converted dataset (one with
     class_names.txt). Exit code 1 if some files could not be read.
     """
-    from ..stats import annotation_stats, converted_stats, is_converted, label_usage
+    from seg_convert.run.stats import (
+        annotation_stats,
+        converted_stats,
+        is_converted,
+        label_usage,
+    )
 
     with reporting_errors():
         if is_converted(directory):

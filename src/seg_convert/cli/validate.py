@@ -8,26 +8,19 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .common import (
-    INPUT_DIR,
-    Progress,
-    echo_warnings,
-    input_options,
-    instances_option,
-    layout_option,
-    make_options,
-    reporting_errors,
-)
+from seg_convert.cli.exits import reporting_errors
+from seg_convert.cli.options import INPUT_DIR, input_options, make_options, spec_options
+from seg_convert.cli.running import Progress, echo_warnings
+from seg_convert.formats.voc import INSTANCES, LAYOUT
 
 if TYPE_CHECKING:
-    from ..validate import ValidationReport
+    from seg_convert.run.validate import ValidationReport
 
 
 @click.command("validate")
 @click.argument("input_dir", type=INPUT_DIR)
 @input_options
-@instances_option
-@layout_option
+@spec_options((INSTANCES, LAYOUT))
 @click.option(
     "--format",
     "output_format",
@@ -46,9 +39,9 @@ def validate_command(input_dir: Path, output_format: str, **params: Any) -> None
     problem that would make a file fail is printed on stdout. Exit code 1 if
     there is any.
     """
-    from ..batch import Hooks
-    from ..report import json_text
-    from ..validate import validate
+    from seg_convert.run.batch import Hooks
+    from seg_convert.run.report import json_text
+    from seg_convert.run.validate import validate
 
     as_text = output_format == "text"
     progress = Progress(

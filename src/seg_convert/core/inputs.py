@@ -1,0 +1,33 @@
+"""What a run converts: one input sample and the stem its outputs are named by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from seg_convert.core.errors import breaks_lines, is_undecodable
+
+# The folder of OUTPUT_DIR where seg-convert keeps its records (and a format its
+# per-sample parts): never an input, never a sample's name.
+STATE_DIR = ".seg-convert"
+
+
+@dataclass(frozen=True)
+class Input:
+    """A labelme file and the stem its outputs are named by."""
+
+    source: Path
+    stem: str
+
+
+def stem_problem(stem: str) -> str | None:
+    """Why ``stem`` cannot name outputs (None: it can), for the split lists
+    hold one stem a line, as UTF-8 text."""
+    if any(is_undecodable(ch) for ch in stem):
+        return "the file name is not valid UTF-8 text; rename the file"
+    if any(breaks_lines(ch) for ch in stem):
+        return (
+            "the file name has a line break or another control character, which "
+            "the dataset's lists cannot hold; rename the file"
+        )
+    return None

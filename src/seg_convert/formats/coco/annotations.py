@@ -1,0 +1,193 @@
+"""The COCO fields of one object: segmentation, area, bbox, category.
+
+RLE, area and bbox are what ``pycocotools`` (the COCO API every loader uses)
+computes, never our own arithmetic. ``area`` and ``bbox`` always come from the
+object's mask as drawn, as labelme's COCO example computes them, so they do not
+change with the segmentation mode.
+
+Segmentation ``auto`` writes polygons where the shapes are areas with corners
+(polygon, oriented_rectangle, rectangle) or circles, and RLE where they are not:
+a line, linestrip or point is a stroke of labelme's drawing width, and a mask is
+pixels, and as polygons they would be 2- or 4-number lists no loader reads. An
+object also falls back to RLE when a polygon would misstate it or harm a loader:
+a shape with no area as a polygon (a zero-width rectangle, a tiny circle, which
+labelme still draws as its outline), or a vertex farther outside the image than
+the image's own width or height (polygons are clipped where they are drawn, and
+pycocotools' drawing takes time and memory in proportion to the edges' length).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pycocotools.mask
+
+from seg_convert.core.objects import Polygons, SampleObject, Shapes
+from seg_convert.core.options import SegmentationMode
+from seg_convert.core.shapes import Shape, circle_radius
+
+POLYGON_SHAPE_TYPES = frozenset(
+    {"polygon", "oriented_rectangle", "rectangle", "circle"}
+)
+# A circle becomes a regular polygon inscribed in it with enough vertices that no
+# side is farther than this from the rim (in pixels), and never fewer than
+# MIN_CIRCLE_VERTICES, so small circles stay round.
+CIRCLE_TOLERANCE = 0.5
+MIN_CIRCLE_VERTICES = 16
+
+# A pycocotools RLE: {"size": [h, w], "counts": bytes}.
+Rle = dict[str, Any]
+
+
+def categories(names: Sequence[str]) -> list[dict[str, object]]:
+    """The ``categories`` of an instances file from the class names in id order
+    (``LabelTable.names``): every class after ``_background_``, keeping its id
+    (1..K, as in the VOC class arrays), its name as ``supercategory``."""
+    return [
+        {"id": class_id, "name": name, "supercategory": name}
+        for class_id, name in enumerate(names)
+        if class_id > 0
+    ]
+
+
+def annotation_fields(
+    instance: SampleObject, *, segmentation: SegmentationMode
+) -> dict[str, object] | None:
+    """``category_id``, ``segmentation``, ``area``, ``bbox`` and ``iscrowd`` of
+    one object, in that order (the writer adds ``id`` and ``image_id``).
+
+    None when its mask is empty (every shape outside the image): COCO has no
+    object without pixels, so the caller drops it with a warning.
+    """
+    if instance.box is None:
+        return None
+    rle = pycocotools.mask.encode(instance.mask)
+    parts = polygons(instance) if segmentation == "auto" else None
+    return _fields(instance, rle, parts)
+
+
+def covered_annotation_fields(
+    instance: SampleObject, *, instances: npt.NDArray[np.int32]
+) -> dict[str, object] | None:
+    """The fields of what stays visible of an object (``--crop-covered``), RLE.
+
+    ``instances`` is the (H, W) int32 instance array of the annotation
+    (``Rasterized.instances``: ignore pixels 0). None when nothing is visible.
+    """
+    if instance.box is None:
+        return None
+    # Every visible pixel is in the object's own mask, so in its box.
+    x0, y0, x1, y1 = instance.box
+    visible = np.zeros(instance.mask.shape, dtype=np.uint8, order="F")
+    visible[y0:y1, x0:x1] = instances[y0:y1, x0:x1] == instance.number
+    rle = pycocotools.mask.encode(visible)
+    if pycocotools.mask.area(rle) == 0:
+        return None
+    return _fields(instance, rle, None)
+
+
+def polygons(instance: SampleObject) -> list[list[float]] | None:
+    """The object's polygons, when polygons describe it, else None: one per
+    labelme shape, or COCO's own polygons as the source has them.
+
+    Each polygon has at least 6 numbers (3 vertices), covers some pixels as
+    pycocotools draws it and stays within the image's size of its edges.
+    """
+    geometry = instance.geometry
+    if isinstance(geometry, Polygons):
+        parts = [list(part) for part in geometry.polygons]
+    elif isinstance(geometry, Shapes):
+        shapes = geometry.shapes
+        if not {shape.shape_type for shape in shapes} <= POLYGON_SHAPE_TYPES:
+            return None
+        if any(_is_dot(shape) for shape in shapes):
+            return None
+        parts = [shape_polygon(shape) for shape in shapes]
+    else:
+        return None
+    height, width = instance.mask.shape
+    for part in parts:
+        xs, ys = part[::2], part[1::2]
+        if min(xs) < -width or max(xs) > 2 * width:
+            return None
+        if min(ys) < -height or max(ys) > 2 * height:
+            return None
+    drawn = pycocotools.mask.frPyObjects(parts, height, width)
+    if any(area == 0 for area in pycocotools.mask.area(drawn)):
+        return None
+    return parts
+
+
+def shape_polygon(shape: Shape) -> list[float]:
+    """The vertices of a polygon-like shape as COCO's flat [x0, y0, x1, y1, ...].
+
+    A rectangle is its 4 corners from the top-left, clockwise on screen; a circle
+    the regular polygon of ``circle_vertex_count`` vertices inscribed in the
+    circle labelme draws (half a pixel beyond its radius).
+    """
+    if shape.shape_type == "rectangle":
+        (ax, ay), (bx, by) = shape.points
+        x0, x1 = sorted((float(ax), float(bx)))
+        y0, y1 = sorted((float(ay), float(by)))
+        return [x0, y0, x1, y0, x1, y1, x0, y1]
+    if shape.shape_type == "circle":
+        (cx, cy), rim = shape.points
+        # labelme draws the circle with Pillow's ellipse over the box from
+        # centre - r to centre + r, both ends included: 2r + 1 pixels across,
+        # so the disc it fills reaches r + 0.5. Inscribed in radius r, the
+        # polygon fell short by up to 1.5 pixels at the rim once pycocotools
+        # filled it (its pixels are unit squares, labelme's points their centres).
+        radius = circle_radius((cx, cy), rim) + 0.5
+        count = circle_vertex_count(radius)
+        flat = []
+        for k in range(count):
+            angle = 2 * math.pi * k / count
+            flat += [cx + radius * math.cos(angle), cy + radius * math.sin(angle)]
+        return flat
+    if shape.shape_type in ("polygon", "oriented_rectangle"):
+        return [float(value) for point in shape.points for value in point]
+    raise ValueError(f"a {shape.shape_type} shape is not a polygon")
+
+
+def _is_dot(shape: Shape) -> bool:
+    """A circle under a pixel across, which labelme draws as a dot: its RLE is
+    exact, a polygon of it is not."""
+    if shape.shape_type != "circle":
+        return False
+    center, rim = shape.points
+    return circle_radius(center, rim) < 1
+
+
+def circle_vertex_count(radius: float) -> int:
+    """Vertices of the regular polygon that stays within CIRCLE_TOLERANCE of a
+    circle: a side of an inscribed N-gon lies r * (1 - cos(pi / N)) inside the
+    rim at most, so N = ceil(pi / acos(1 - tolerance / r)); at least
+    MIN_CIRCLE_VERTICES (up to radius 26 that is 16; 100 gives 32, 1000 gives 100)."""
+    if radius <= CIRCLE_TOLERANCE:
+        return MIN_CIRCLE_VERTICES
+    needed = math.ceil(math.pi / math.acos(1 - CIRCLE_TOLERANCE / radius))
+    return max(MIN_CIRCLE_VERTICES, needed)
+
+
+def rle_json(rle: Rle) -> dict[str, object]:
+    """A pycocotools RLE as COCO JSON holds it: ``counts`` an ASCII string."""
+    return {
+        "size": [int(side) for side in rle["size"]],
+        "counts": rle["counts"].decode("ascii"),
+    }
+
+
+def _fields(
+    instance: SampleObject, rle: Rle, parts: list[list[float]] | None
+) -> dict[str, object]:
+    return {
+        "category_id": instance.class_id,
+        "segmentation": rle_json(rle) if parts is None else parts,
+        "area": float(pycocotools.mask.area(rle)),
+        "bbox": [float(value) for value in pycocotools.mask.toBbox(rle)],
+        "iscrowd": 0,
+    }

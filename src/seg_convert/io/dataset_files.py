@@ -1,0 +1,68 @@
+"""Writing a sample's files, the same way for every format.
+
+Every file is encoded in memory first and then written under a temporary name in
+its own directory and renamed into place, so a file in the dataset is always
+complete. When one of a sample's files cannot be written, the sample's other
+files are removed again: a sample is in the dataset whole or not at all. Files
+are reached from the output directory without following a link below it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from PIL import Image
+
+from seg_convert.core.errors import OutputError
+from seg_convert.io.atomic import Content, write_atomically, write_if_changed
+from seg_convert.io.confined import remove
+
+IMAGES_DIR = "JPEGImages"
+JPEG_QUALITY = 95
+VISUALIZATION_QUALITY = 90
+
+
+def dataset_jpeg(image: Image.Image | None, jpeg: bytes | None) -> bytes:
+    """The dataset's JPEG of a sample: the source file's own bytes when they can
+    be copied unchanged (``jpeg``), else ``image`` encoded."""
+    if jpeg is not None:
+        return jpeg
+    if image is None:
+        raise ValueError("a sample needs its image or its JPEG bytes")
+    return encode(image, "JPEG", quality=JPEG_QUALITY)
+
+
+def encode(image: Image.Image, format: str, **options: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def write_files(files: Sequence[tuple[Path, Content]], *, root: Path) -> None:
+    """Write all of ``files`` (each below ``root``) or, if one fails or the run
+    is interrupted, none. Each is reached from ``root`` without following a
+    link below it, so a folder swapped for a link during the run fails the file
+    rather than sending it outside ``root``."""
+    written: list[Path] = []
+    try:
+        for path, data in files:
+            write_atomically(path, data, root=root)
+            written.append(path)
+    except BaseException as error:
+        for path in written:
+            remove(path, root=root)
+        if isinstance(error, OSError):
+            where = files[len(written)][0]
+            raise OutputError(where, f"cannot write: {error.strerror}") from None
+        raise
+
+
+def write_file_if_changed(path: Path, data: bytes, *, root: Path) -> None:
+    """A once-per-dataset file below ``root``, rewritten only when its content
+    changes."""
+    try:
+        write_if_changed(path, data, root=root)
+    except OSError as error:
+        raise OutputError(path, f"cannot write: {error.strerror}") from None

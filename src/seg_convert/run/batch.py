@@ -1,0 +1,297 @@
+"""Converting a source of samples: discover -> plan -> run -> finish.
+
+This is the Python API the CLI calls. Each sample is checked and written on its
+own: a bad one is recorded as failed with its reason and the others are still
+converted. Where samples come from belongs to a ``SampleSource`` (a labelme
+folder, COCO files); the output directory's state (what is there, what is
+stale) to ``OutputState``; the format to a ``DatasetWriter``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seg_convert.core.errors import OutputError
+from seg_convert.core.inputs import Input, stem_problem
+from seg_convert.core.interfaces import (
+    DatasetWriter,
+    OutputFormat,
+    SampleSource,
+)
+from seg_convert.core.options import Options
+from seg_convert.core.sample import FileResult
+from seg_convert.core.splits import empty_split_warning, make_splits
+from seg_convert.io.atomic import sweep_temporary_files
+from seg_convert.io.locking import acquire_output_lock
+from seg_convert.render.fonts import choose_font, undrawable_names_warning
+from seg_convert.run.convert_file import convert_file
+from seg_convert.run.output_state import (
+    OutputState,
+    Plan,
+    prepare_folders,
+    prepare_state_dir,
+)
+from seg_convert.run.registry import (
+    dataset_folders,
+    output_format,
+    owned_by_a_format,
+    remove_other_formats,
+)
+from seg_convert.run.workers import run_files
+
+
+@dataclass(frozen=True)
+class ConversionReport:
+    """Every input file's result, in input order; with fail-fast, up to the
+    first failure, so ``results`` may be fewer than ``inputs``. ``options`` are
+    the run's, with the font it chose; ``format`` the writer's; ``source``
+    what was read, as the source describes it."""
+
+    input_dir: Path
+    source: Mapping[str, Any]
+    output_dir: Path
+    format: str
+    options: Options
+    inputs: int
+    results: tuple[FileResult, ...]
+    warnings: tuple[str, ...] = ()  # about the whole run, said once
+
+    @property
+    def converted(self) -> int:
+        return sum(result.ok and not result.skipped for result in self.results)
+
+    @property
+    def skipped(self) -> int:
+        return sum(result.skipped for result in self.results)
+
+    @property
+    def failed(self) -> int:
+        return sum(not result.ok for result in self.results)
+
+
+OnStart = Callable[[int], None]
+OnResult = Callable[[FileResult], None]
+OnWait = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a caller hears during a run: ``on_start`` the number of inputs
+    before work starts, ``on_result`` each result in input order, ``on_wait`` a
+    line to show when another run holds the output directory and this one waits
+    for it (see ``seg_convert.io.locking``)."""
+
+    on_start: OnStart | None = None
+    on_result: OnResult | None = None
+    on_wait: OnWait | None = None
+
+
+NO_HOOKS = Hooks()
+
+
+def convert(
+    source: SampleSource,
+    output_dir: Path,
+    *,
+    to: str,
+    options: Options,
+    hooks: Hooks = NO_HOOKS,
+    report_path: Path | None = None,
+) -> ConversionReport:
+    """Convert the samples of ``source`` into format ``to`` (a name of
+    ``run.registry.FORMATS``) in ``output_dir``.
+
+    ``output_dir`` must be new, empty, or written by an earlier run of the same
+    command: then samples whose inputs are unchanged (same size and
+    modification time, or the same bytes) are skipped unless ``options.force``,
+    outputs of deleted inputs are removed, and a change of the options that
+    shape samples redoes everything. ``report_path``, where the caller will
+    write its report, is never taken as an input. Raises SegConvertError only
+    for problems with the whole job (inputs, output directory); per-file
+    problems are in the report.
+    """
+    return convert_directory(
+        source,
+        output_dir,
+        output_format=output_format(to),
+        options=options,
+        hooks=hooks,
+        report_path=report_path,
+    )
+
+
+def convert_directory(
+    source: SampleSource,
+    output_dir: Path,
+    *,
+    output_format: OutputFormat,
+    options: Options,
+    hooks: Hooks = NO_HOOKS,
+    report_path: Path | None = None,
+) -> ConversionReport:
+    """Convert the samples of ``source`` into ``output_dir`` in
+    ``output_format``, as ``options`` say; see ``convert``."""
+    writer = output_format.writer(_with_font(options))
+    options = writer.options
+    input_dir = source.root
+    _check_apart(source.reads, output_dir)
+    made_by = f"{source.kind}2{writer.format}"
+    inputs = source.inputs(
+        exclude=[output_dir] if report_path is None else [output_dir, report_path]
+    )
+    # Every shard lists every input it can (see below), not names that fail.
+    all_inputs = [item for item in inputs if stem_problem(item.stem) is None]
+    shard = options.shard
+    if shard is not None:
+        inputs = [item for item in inputs if shard.holds(item.stem)]
+    key = options.sample_key(
+        output_format.name, with_split=output_format.split_in_samples
+    )
+    state_dir = prepare_state_dir(output_dir)
+    with acquire_output_lock(
+        state_dir, shard=shard, options_key=key, on_wait=hooks.on_wait
+    ):
+        # Holding the directory alone, a run may sweep every temporary file;
+        # a shard only those of runs that are gone.
+        sweep_temporary_files(output_dir, all_runs=shard is None)
+        state = OutputState.open(
+            output_dir,
+            key=key,
+            made_by=made_by,
+            shard=shard,
+            force=options.force,
+            folders=dataset_folders(),
+            owns=owned_by_a_format,
+        )
+        state.save()  # the directory is ours from now on, even if this run is killed
+        prepare_folders(output_dir, writer.dataset_dirs())
+        results = _convert_planned(
+            inputs,
+            state.plan(inputs, input_dir=input_dir, current=source.fingerprint),
+            state,
+            source=source,
+            writer=writer,
+            input_dir=input_dir,
+            output_dir=output_dir,
+            on_start=hooks.on_start,
+            on_result=hooks.on_result,
+        )
+        state.save()
+        # A shard cannot know which files other shards fail, so every shard lists
+        # all inputs: the same lists from each, and from one unsharded run that
+        # succeeds.
+        listed = (
+            [item for item in all_inputs if item.stem in state.entries]
+            if shard is None
+            else all_inputs
+        )
+        fixed = source.fixed_splits(listed)
+        splits = make_splits(
+            [item.stem for item in listed],
+            val_fraction=options.val_fraction,
+            seed=options.split_seed,
+            fixed=fixed,
+        )
+        dataset_warnings = writer.write_dataset(
+            output_dir, splits=splits, complete=shard is None
+        )
+        # A shard holds some of the samples: only a whole run can tell.
+        split_warning = (
+            empty_split_warning(splits, val_fraction=options.val_fraction, fixed=fixed)
+            if shard is None
+            else None
+        )
+        if split_warning is not None:
+            dataset_warnings += (split_warning,)
+        remove_other_formats(output_dir, writer.format)
+    font_warning = (
+        undrawable_names_warning(options.font, options.labels.names)
+        if options.visualize and options.font is not None
+        else None
+    )
+    return ConversionReport(
+        input_dir=input_dir,
+        source=source.describe(),
+        output_dir=output_dir,
+        format=writer.format,
+        options=options,
+        inputs=len(inputs),
+        results=tuple(results),
+        warnings=dataset_warnings + (() if font_warning is None else (font_warning,)),
+    )
+
+
+def _convert_planned(
+    inputs: Sequence[Input],
+    plan: Plan,
+    state: OutputState,
+    *,
+    source: SampleSource,
+    writer: DatasetWriter,
+    input_dir: Path,
+    output_dir: Path,
+    on_start: OnStart | None,
+    on_result: OnResult | None,
+) -> list[FileResult]:
+    """Convert what ``plan`` says, recording each result as it comes, in input
+    order; stop at the first failure with fail-fast."""
+    if on_start is not None:
+        on_start(len(inputs))
+    work = run_files(
+        functools.partial(
+            convert_file, writer=writer, output_dir=output_dir, check=source.check
+        ),
+        plan.todo,
+        jobs=writer.options.jobs,
+        on_death=FileResult.failure,
+        on_unused=state.discard,  # finished after fail-fast or Ctrl-C stopped
+    )
+    results = []
+    # Closing stops the workers, whether fail-fast or an error ends the loop.
+    with contextlib.closing(work) as todo:
+        for item in inputs:
+            entry = plan.unchanged.get(item)
+            if entry is not None:
+                result = FileResult(
+                    source=item.source,
+                    stem=item.stem,
+                    skipped=True,
+                    outputs=tuple(output_dir / path for path in entry.outputs),
+                )
+            else:
+                result = state.record(next(todo), input_dir=input_dir)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+            if writer.options.fail_fast and not result.ok:
+                break
+    return results
+
+
+def _check_apart(inputs: Sequence[Path], output_dir: Path) -> None:
+    """Refuse an output directory that holds an input: a run writes and removes
+    files there (OUTPUT_DIR inside INPUT_DIR is fine: it is never an input)."""
+    root = output_dir.resolve()
+    for path in inputs:
+        if path.resolve().is_relative_to(root):
+            raise OutputError(
+                output_dir,
+                f"holds the input {path}, and seg-convert writes and removes files "
+                "in the output directory (choose an output directory outside it)",
+            )
+
+
+def _with_font(options: Options) -> Options:
+    """The options with the legend font chosen (None without visualizations), so
+    that the re-run key records the font the legends were drawn with."""
+    if not options.visualize:
+        return dataclasses.replace(options, font=None)
+    return dataclasses.replace(
+        options, font=options.font or choose_font(options.labels.names)
+    )

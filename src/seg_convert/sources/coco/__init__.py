@@ -1,0 +1,62 @@
+"""COCO instance files: one sample per image (see ``source``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from seg_convert.core.specs import ArgumentSpec, OptionSpec, SourceSpec
+
+PaintOrder = Literal["file", "area"]
+PAINT_ORDERS: tuple[PaintOrder, ...] = ("file", "area")
+CrowdMode = Literal["void", "class"]
+CROWD_MODES: tuple[CrowdMode, ...] = ("void", "class")
+
+SOURCE = SourceSpec(
+    name="coco",
+    module="seg_convert.sources.coco.source",
+    describes="COCO instance annotations (ANNOTATIONS_JSON...)",
+    help="Each image becomes a sample named by its file name without extension. "
+    "Segmentations (polygons, RLE) are decoded as pycocotools' annToMask decodes "
+    'them and painted in file order. Images of a file whose name has "train" go '
+    'to train.txt, "val" to val.txt; others by the hash rule (--val-fraction).',
+    arguments=(ArgumentSpec("annotation_files", "ANNOTATIONS_JSON...", many=True),),
+    options=(
+        OptionSpec(
+            ("--images", "images_dir"),
+            "folder",
+            "The folder each image's file_name is relative to.",
+            required=True,
+        ),
+        OptionSpec(
+            ("--labels",),
+            "labels",
+            "Labels file (or comma-separated names) mapping categories to classes "
+            "by name [default: the categories sorted by id are classes 1..K].",
+        ),
+        OptionSpec(
+            ("--skip-unknown",),
+            "flag",
+            "Leave out annotations of categories --labels lacks (reported), "
+            "instead of failing their images.",
+        ),
+        OptionSpec(
+            ("--order",),
+            "choice",
+            "file: later annotations paint over earlier ones. area: larger "
+            "annotations first, so small objects stay on top.",
+            default="file",
+            choices=PAINT_ORDERS,
+            show_default=True,
+        ),
+        OptionSpec(
+            ("--crowd",),
+            "choice",
+            "void: crowd regions (iscrowd 1) are ignored pixels (255 in PNGs, -1 "
+            "in .npy). class: painted with their category (never an instance).",
+            default="void",
+            choices=CROWD_MODES,
+            show_default=True,
+        ),
+    ),
+    shared=("jobs", "image_limits"),
+)

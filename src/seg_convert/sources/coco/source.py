@@ -1,0 +1,357 @@
+"""COCO instance files as a sample source: one sample per image.
+
+An image's ``file_name`` is relative to the images folder (``--images``) and
+must stay inside it. Its annotations are decoded by pycocotools as
+``COCO.annToMask`` decodes them and painted in file order, later over earlier
+(``order="area"``: larger first, so small objects stay on top); crowd regions
+(``iscrowd: 1``) are void unless ``crowd="class"``. Non-crowd annotations are
+instances 1, 2, ... in file order. Classes: the categories sorted by id are
+1..K (``category_labels``), or a labels table maps categories by name.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from seg_convert.core.errors import (
+    AnnotationError,
+    ImageError,
+    InputError,
+    LabelsError,
+    SegConvertError,
+    UsageProblem,
+)
+from seg_convert.core.fingerprints import Fingerprint, content_digest, file_print
+from seg_convert.core.inputs import Input, stem_problem
+from seg_convert.core.interfaces import OpenedSource
+from seg_convert.core.labels import (
+    BACKGROUND_NAME,
+    IGNORE_ID,
+    IGNORE_NAME,
+    LabelTable,
+    parse_labels,
+)
+from seg_convert.core.options import Options
+from seg_convert.core.sample import CheckedSample
+from seg_convert.sources.coco import CrowdMode, PaintOrder
+from seg_convert.sources.coco.index import CocoImage, CocoIndex, index_coco_files
+from seg_convert.sources.coco.masks import (
+    Region,
+    SegmentationError,
+    area,
+    objects,
+    paint,
+    segmentation_rle,
+)
+from seg_convert.sources.labelme.annotation import load_image_from
+
+WARNING_UNKNOWN_SKIPPED = (
+    "annotations of categories not in the labels skipped (--skip-unknown)"
+)
+
+
+@dataclass(frozen=True)
+class CocoReader:
+    """The per-image check: small and picklable, it runs in worker processes."""
+
+    images_dir: Path
+    categories: Mapping[int, str]
+    skip_unknown: bool = False
+    order: PaintOrder = "file"
+    crowd: CrowdMode = "void"
+
+    def __call__(
+        self, item: Input, options: Options, *, instances: bool, gray: bool = False
+    ) -> CheckedSample:
+        if not isinstance(item, CocoImage):
+            raise TypeError(f"not a COCO image: {item!r}")
+        try:
+            return self._check(item, options, instances=instances, gray=gray)
+        except SegConvertError as error:
+            if error.path != item.source:
+                raise
+            # Said of the file: say which image.
+            message = f"{_where(item)}: {error.message}"
+            raise type(error)(item.source, message) from None
+
+    def image_path(self, item: CocoImage) -> Path:
+        """Where ``item``'s image is; a name that leaves ``images_dir`` is an
+        error."""
+        name = PurePosixPath(item.file_name)
+        if name.is_absolute() or ".." in name.parts or "\\" in item.file_name:
+            raise ImageError(
+                item.source,
+                "file_name must be a relative path inside --images with / "
+                "separators (not absolute, no '..')",
+            )
+        return self.images_dir / name
+
+    def _check(
+        self, item: CocoImage, options: Options, *, instances: bool, gray: bool
+    ) -> CheckedSample:
+        problem = stem_problem(item.stem)
+        if problem is not None:
+            raise AnnotationError(item.source, problem)
+        image_file = self.image_path(item)
+        image_print = file_print(image_file)
+        if image_print is None:  # say where it was looked for: --images may be off
+            raise ImageError(
+                item.source,
+                f"image {image_file} not found (file_name is relative to --images)",
+            )
+        image_digest = content_digest(image_file)
+        annotations = list(_read_annotations(item))
+        regions, skipped = self._regions(item, annotations, options.labels)
+        loaded = load_image_from(
+            image_file,
+            owner=item.source,
+            what="the image",
+            declared_size=(item.width, item.height),
+            declared_names=("width", "height"),
+            max_image_pixels=options.max_image_pixels,
+            max_image_bytes=options.max_image_bytes,
+            gray=gray,
+        )
+        if self.order == "area":
+            regions = sorted(regions, key=lambda region: -area(region.rle))
+        arrays = paint(
+            regions, height=item.height, width=item.width, instances=instances
+        )
+        return CheckedSample(
+            stem=item.stem,
+            source=item.source,
+            image=loaded,
+            image_file=image_file,
+            arrays=arrays,
+            fingerprint=(item.annotations_print, image_print),
+            # The annotations' print is their content already.
+            digests=(None, image_digest),
+            warnings=(WARNING_UNKNOWN_SKIPPED,) if skipped else (),
+            objects_read=len(annotations),
+            where=_where(item),
+            object_list=functools.partial(objects, regions),
+        )
+
+    def _regions(
+        self, item: CocoImage, annotations: list[dict[str, Any]], labels: LabelTable
+    ) -> tuple[list[Region], bool]:
+        """The regions to paint, in file order, and whether any was skipped."""
+        regions, skipped, number = [], False, 0
+        for index, annotation in enumerate(annotations):
+            where = f"annotation {annotation.get('id', f'[{index}]')}"
+            category_id = annotation.get("category_id")
+            name = (
+                self.categories.get(category_id)
+                if isinstance(category_id, int) and not isinstance(category_id, bool)
+                else None
+            )
+            if name is None:
+                raise AnnotationError(
+                    item.source,
+                    f"{where}: category_id {category_id!r} is not in 'categories'",
+                )
+            class_id = labels.ids.get(name)
+            if class_id is None:
+                if self.skip_unknown:
+                    skipped = True
+                    continue
+                raise AnnotationError(
+                    item.source,
+                    f"{where}: category {name!r} (id {category_id}) is not in the "
+                    "labels (add it there, or use --skip-unknown)",
+                )
+            crowd = annotation.get("iscrowd", 0)
+            if crowd not in (0, 1) or isinstance(crowd, bool):
+                raise AnnotationError(
+                    item.source, f"{where}: 'iscrowd' must be 0 or 1, not {crowd!r}"
+                )
+            if "segmentation" not in annotation:
+                raise AnnotationError(
+                    item.source,
+                    f"{where}: no 'segmentation' (a box alone is no mask; "
+                    "coco2voc needs polygons or RLE)",
+                )
+            try:
+                rle = segmentation_rle(
+                    annotation["segmentation"],
+                    height=item.height,
+                    width=item.width,
+                )
+            except SegmentationError as error:
+                raise AnnotationError(item.source, f"{where}: {error}") from None
+            if crowd:
+                void = self.crowd == "void"
+                regions.append(
+                    Region(rle, IGNORE_ID if void else class_id, 0, IGNORE_NAME)
+                )
+            else:
+                number += 1
+                regions.append(
+                    Region(rle, class_id, number, name, _polygons(annotation))
+                )
+        return regions, skipped
+
+
+def _polygons(annotation: dict[str, Any]) -> tuple[tuple[float, ...], ...] | None:
+    """The polygons of an annotation whose segmentation is polygons (checked
+    by ``segmentation_rle`` already), else None."""
+    segmentation = annotation["segmentation"]
+    if not isinstance(segmentation, list):
+        return None
+    return tuple(tuple(float(value) for value in part) for part in segmentation)
+
+
+def _where(item: CocoImage) -> str:
+    return f"image {item.image_id} ({item.file_name})"
+
+
+def _read_annotations(item: CocoImage) -> Iterator[dict[str, Any]]:
+    """The image's annotations, read back from their spans in the file."""
+    try:
+        with item.source.open("rb") as stream:
+            for start, end in item.annotation_spans():
+                stream.seek(start)
+                data = stream.read(end - start)
+                try:
+                    annotation = json.loads(data)
+                except ValueError:
+                    annotation = None
+                if not isinstance(annotation, dict):
+                    raise AnnotationError(
+                        item.source,
+                        f"the annotation at byte {start} changed since the file "
+                        "was indexed (run again)",
+                    )
+                yield annotation
+    except OSError as error:
+        raise AnnotationError(item.source, f"cannot read: {error.strerror}") from None
+
+
+@dataclass(frozen=True)
+class CocoSource:
+    """Some COCO instance files and the folder their images are in."""
+
+    reader: CocoReader
+    index: CocoIndex = field(repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return "coco"
+
+    @property
+    def root(self) -> Path:
+        return self.reader.images_dir
+
+    @property
+    def reads(self) -> tuple[Path, ...]:
+        return (*self.index.files, self.reader.images_dir)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "annotation_files": [str(path) for path in self.index.files],
+            "images_dir": str(self.reader.images_dir),
+            "skip_unknown": self.reader.skip_unknown,
+            "order": self.reader.order,
+            "crowd": self.reader.crowd,
+        }
+
+    @property
+    def check(self) -> CocoReader:
+        return self.reader
+
+    def inputs(self, *, exclude: Sequence[Path]) -> list[Input]:
+        return list(self.index.images)
+
+    def fingerprint(self, item: Input, image: Path | None, /) -> Fingerprint | None:
+        if not isinstance(item, CocoImage):
+            raise TypeError(f"not a COCO image: {item!r}")
+        try:
+            image_print = file_print(self.reader.image_path(item))
+        except ImageError:
+            return None
+        return None if image_print is None else (item.annotations_print, image_print)
+
+    def fixed_splits(self, items: Sequence[Input]) -> Mapping[str, str]:
+        return {
+            item.stem: item.split
+            for item in items
+            if isinstance(item, CocoImage) and item.split is not None
+        }
+
+    def category_labels(self) -> LabelTable:
+        """The categories sorted by id as classes 1..K, named by their names."""
+        files = ", ".join(str(path) for path in self.index.files)
+        return category_labels(self.index.categories, where=files)
+
+
+def open_coco(
+    annotation_files: Sequence[Path],
+    *,
+    images_dir: Path,
+    skip_unknown: bool = False,
+    order: PaintOrder = "file",
+    crowd: CrowdMode = "void",
+) -> CocoSource:
+    """Index ``annotation_files`` (see ``coco_index``) into a source of their
+    images. The reading options are part of every image's fingerprint, so a
+    change of them converts every image again."""
+    if not annotation_files:
+        raise InputError(None, "no COCO annotation files given")
+    salt = json.dumps([skip_unknown, order, crowd]).encode()
+    index = index_coco_files(annotation_files, salt=salt)
+    reader = CocoReader(
+        images_dir=images_dir,
+        categories=dict(index.categories),
+        skip_unknown=skip_unknown,
+        order=order,
+        crowd=crowd,
+    )
+    return CocoSource(reader=reader, index=index)
+
+
+def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
+    """``_background_`` then the category names in id order: dense class ids
+    1..K whatever the COCO ids. ``where`` names the files in messages."""
+    seen: dict[str, int] = {}
+    for category_id in sorted(categories):
+        name = categories[category_id]
+        if name in (BACKGROUND_NAME, IGNORE_NAME):
+            raise LabelsError(
+                where,
+                f"category {category_id} is named {name!r}, which the class table "
+                "keeps for id 0 or void (give --labels)",
+            )
+        if name in seen:
+            raise LabelsError(
+                where,
+                f"categories {seen[name]} and {category_id} are both named "
+                f"{name!r} (give --labels, which maps categories by name)",
+            )
+        seen[name] = category_id
+    names = [categories[category_id] for category_id in sorted(categories)]
+    return parse_labels(
+        [IGNORE_NAME, BACKGROUND_NAME, *names], where=where, unit="item"
+    )
+
+
+def open_source(params: Mapping[str, Any]) -> OpenedSource:
+    """The source a ``coco2...`` command's parameters name; without --labels,
+    its categories are the classes."""
+    labels = params["labels"]
+    if params["skip_unknown"] and labels is None:
+        raise UsageProblem(
+            "--skip-unknown needs --labels: without them every category is a class"
+        )
+    source = open_coco(
+        params["annotation_files"],
+        images_dir=params["images_dir"],
+        skip_unknown=params["skip_unknown"],
+        order="area" if params["order"] == "area" else "file",
+        crowd="class" if params["crowd"] == "class" else "void",
+    )
+    return OpenedSource(source, source.category_labels() if labels is None else labels)
