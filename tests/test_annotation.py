@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import seg_convert.sources.labelme.annotation
+import seg_convert.io.image_loading
 from seg_convert.core.errors import AnnotationError, ImageError, SegConvertError
 from seg_convert.core.sample import LoadedImage
 from seg_convert.sources.labelme.annotation import (
@@ -845,16 +845,14 @@ def test_image_vanishing_after_its_header_is_read(
 ) -> None:
     path = write_annotation()
     image_file = path.parent / "sample.jpg"
-    open_image = seg_convert.sources.labelme.annotation.open_image
+    open_image = seg_convert.io.image_loading.open_image
 
     def open_then_delete(*args: Any, **kwargs: Any) -> Image.Image:
         image = open_image(*args, **kwargs)
         image_file.unlink()
         return image
 
-    monkeypatch.setattr(
-        seg_convert.sources.labelme.annotation, "open_image", open_then_delete
-    )
+    monkeypatch.setattr(seg_convert.io.image_loading, "open_image", open_then_delete)
     annotation = read(path)
     with pytest.raises(ImageError) as caught:
         load(annotation)

@@ -20,21 +20,23 @@ from PIL import Image
 from seg_convert.cli import cli
 from seg_convert.core.errors import AnnotationError, ImageError
 from seg_convert.core.limits import DEFAULT_MAX_IMAGE_BYTES
-from seg_convert.sources.labelme import annotation as annotation_module
+from seg_convert.sources.labelme import json_text
 from seg_convert.sources.labelme.annotation import (
-    MAX_JSON_BYTES,
     READ_WARNINGS,
     WARNING_IMAGE_BESIDE,
-    WARNING_LEGACY_ENCODING,
     WARNING_MASK_CLIPPED,
     WARNING_NO_IMAGE_DATA_KEY,
     WARNING_NO_IMAGE_PATH_KEY,
     WARNING_NO_SHAPE_TYPE,
-    WARNING_NOT_PLAIN_UTF8,
-    check_encoding,
     image_warnings,
     load_image,
     read_annotation,
+)
+from seg_convert.sources.labelme.json_text import (
+    MAX_JSON_BYTES,
+    WARNING_LEGACY_ENCODING,
+    WARNING_NOT_PLAIN_UTF8,
+    check_encoding,
 )
 
 from .conftest import b64, gradient_image, png_bytes, shape
@@ -298,7 +300,7 @@ def test_a_json_over_the_limit_is_refused_unread(
         stream.write(b'{"shapes": [], "imagePath": "a.jpg", "pad": "')
         stream.truncate(500_000_000)
     limit = 1 << 20  # as the real one, but cheap to read up to
-    monkeypatch.setattr(annotation_module, "MAX_JSON_BYTES", limit)
+    monkeypatch.setattr(json_text, "MAX_JSON_BYTES", limit)
     read_sizes: list[int] = []
     real_open = Path.open
 

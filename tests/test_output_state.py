@@ -19,24 +19,28 @@ from PIL import Image
 
 from seg_convert.cli import cli
 from seg_convert.core.errors import OutputError, SegConvertError
-from seg_convert.core.fingerprints import fingerprint
-from seg_convert.core.inputs import Input
+from seg_convert.core.fingerprints import Fingerprint, fingerprint
+from seg_convert.core.inputs import STATE_DIR, Input
 from seg_convert.core.interfaces import named_by_stem
 from seg_convert.core.sample import FileResult
 from seg_convert.core.shards import Shard
 from seg_convert.io.confined import MAX_READ_BYTES, remove
-from seg_convert.run.output_state import (
-    STATE_DIR,
-    OutputState,
-    check_relative,
-    prepare_folders,
-    prepare_state_dir,
-)
+from seg_convert.run.output_dir import prepare_folders, prepare_state_dir
+from seg_convert.run.output_state import OutputState
+from seg_convert.run.state_records import check_relative
+from seg_convert.sources.labelme.source import LabelmeSource
 
 from .conftest import WriteAnnotation, shape
 from .helpers import hang_guard
 
 KEY = "k1"
+
+
+def labelme_print(item: Input, image: Path | None) -> Fingerprint | None:
+    """How a labelme file looks now, as the labelme source says."""
+    return LabelmeSource(item.source.parent).fingerprint(item, image)
+
+
 FOLDERS = frozenset({"a", "x", "y"})  # the test's "dataset folders"
 
 
@@ -100,7 +104,7 @@ def run_once(
         else make_input(source, s)
         for s in stems
     ]
-    plan = state.plan(inputs, input_dir=source)
+    plan = state.plan(inputs, input_dir=source, current=labelme_print)
     for item in plan.todo:
         state.record(converted(out, item, names), input_dir=source)
     state.save()
@@ -129,6 +133,7 @@ def test_unchanged_inputs_are_kept_and_changed_ones_redone(
     plan = state.plan(
         [Input(source / "a.json", "a"), Input(source / "b.json", "b")],
         input_dir=source,
+        current=labelme_print,
     )
     assert [item.stem for item in plan.todo] == ["b"]
     assert [item.stem for item in plan.unchanged] == ["a"]
@@ -143,6 +148,7 @@ def test_a_sample_missing_an_output_file_is_converted_again(
     plan = open_state(out).plan(
         [Input(source / "a.json", "a"), Input(source / "b.json", "b")],
         input_dir=source,
+        current=labelme_print,
     )
     assert [item.stem for item in plan.todo] == ["b"]
 
@@ -186,7 +192,7 @@ def test_the_fingerprint_recorded_is_the_one_taken_before_reading(
     item.source.write_text('{"edited": "meanwhile"}')
     state.record(result, input_dir=source)
     state.save()
-    plan = open_state(out).plan([item], input_dir=source)
+    plan = open_state(out).plan([item], input_dir=source, current=labelme_print)
     assert plan.todo == (item,)
 
 
@@ -242,7 +248,7 @@ def test_a_plain_run_after_shards_finds_every_sample_up_to_date(
     everything = sorted(stems_of(shards[0]) + stems_of(shards[1]))
     state = open_state(out)
     inputs = [Input(source / f"{s}.json", s) for s in everything]
-    assert state.plan(inputs, input_dir=source).todo == ()
+    assert state.plan(inputs, input_dir=source, current=labelme_print).todo == ()
     state.save()
     assert sorted(manifest(out)["entries"]) == everything
     assert sorted(p.name for p in (out / STATE_DIR).iterdir()) == ["manifest.json"]

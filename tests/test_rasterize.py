@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from seg_convert.core.errors import AnnotationError
 from seg_convert.core.labels import LabelTable
 from seg_convert.core.shapes import Shape
-from seg_convert.sources.labelme.annotation import MAX_CIRCLE_RADIUS
 from seg_convert.sources.labelme.rasterize import class_ids, rasterize
+from seg_convert.sources.labelme.shape_parsing import MAX_CIRCLE_RADIUS
 
 TABLE = LabelTable(names=("_background_", "a", "b", "c"))
 LABEL_NAMES = ["__ignore__", *TABLE.names]

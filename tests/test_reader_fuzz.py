@@ -35,13 +35,12 @@ from seg_convert.core.labels import LabelTable
 from seg_convert.core.sample import LoadedImage
 from seg_convert.core.shapes import Shape, circle_radius
 from seg_convert.sources.labelme.annotation import (
-    MAX_CIRCLE_RADIUS,
-    POINT_COUNTS,
     Annotation,
     load_image,
     read_annotation,
 )
 from seg_convert.sources.labelme.rasterize import class_ids, rasterize
+from seg_convert.sources.labelme.shape_parsing import MAX_CIRCLE_RADIUS, POINT_COUNTS
 
 from .conftest import b64, gradient_image, png_bytes
 from .helpers import hang_guard

@@ -12,8 +12,8 @@ from PIL import Image
 from seg_convert.cli import cli
 from seg_convert.core.labels import LabelTable
 from seg_convert.core.options import Options
+from seg_convert.io import image_loading
 from seg_convert.run.validate import validate
-from seg_convert.sources.labelme import annotation
 
 from .conftest import (
     WriteAnnotation,
@@ -136,7 +136,7 @@ def test_copyable_jpeg_is_not_decoded(
         image.load()
         return image
 
-    monkeypatch.setattr(annotation, "load_pixels", load_pixels)
+    monkeypatch.setattr(image_loading, "load_pixels", load_pixels)
     report = validate(source, Options(labels=labels))
     assert not report.problems
     assert decoded == ["PNG"]

@@ -56,8 +56,8 @@ def test_legend_writes_chinese_names_with_a_cjk_font() -> None:
     font = choose_font(["行人"])
     if missing_characters(font, "行人"):
         pytest.skip(
-            "no installed font has 行人 (seg_convert.render.fonts.FONT_CANDIDATES lists "
-            "where we look; e.g. apt-get install fonts-wqy-microhei)"
+            "no installed font has 行人 (seg_convert.render.fonts.FONT_CANDIDATES "
+            "lists where we look; e.g. apt-get install fonts-wqy-microhei)"
         )
     # With the "missing glyph" box both orders would draw the same pixels.
     assert not np.array_equal(

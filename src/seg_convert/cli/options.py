@@ -58,7 +58,7 @@ def _check_font(text: str) -> str:
 
 
 def _check_encoding(text: str) -> str:
-    from seg_convert.sources.labelme.annotation import check_encoding
+    from seg_convert.sources.labelme.json_text import check_encoding
 
     return check_encoding(text)
 
@@ -188,75 +188,94 @@ def check_output_file(
     return value
 
 
+val_fraction_option = click.option(
+    "--val-fraction",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Share of samples in the val split; the rest are train.",
+)
+
+split_seed_option = click.option(
+    "--split-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the split: a sample's split depends only on its name and this.",
+)
+
+noviz_option = click.option(
+    "--noviz",
+    "visualize",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Do not write visualizations.",
+)
+
+report_option = click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a JSON report here: options, and per file its status, "
+    "error, warnings, outputs, shape and instance counts and time.",
+)
+
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print errors only: no progress, no summary.",
+)
+
+shard_option = click.option(
+    "--shard",
+    type=SHARD,
+    default=None,
+    help="Convert only shard K (counted from 0) of N, chosen by a hash of "
+    "each file's output name; N runs with K = 0..N-1 fill one OUTPUT_DIR.",
+)
+
+force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Start over: convert every file again, even those unchanged "
+    "since the last run, replacing a dataset another command made in "
+    "OUTPUT_DIR and getting past unreadable records.",
+)
+
+fail_fast_option = click.option(
+    "--fail-fast",
+    is_flag=True,
+    help="Stop at the first file that fails (default: convert all that can be).",
+)
+
+font_option = click.option(
+    "--font",
+    type=FONT,
+    default=None,
+    help="Font file for the visualization legend [default: the first "
+    "installed font that has every character of the class names].",
+)
+
+# The options of every command that writes a dataset, as --help lists them.
+_OUTPUT_OPTIONS = (
+    val_fraction_option,
+    split_seed_option,
+    noviz_option,
+    report_option,
+    quiet_option,
+    shard_option,
+    force_option,
+    fail_fast_option,
+    font_option,
+)
+
+
 def output_options(function: F) -> F:
     """The options of every command that writes a dataset."""
-    options = [
-        click.option(
-            "--val-fraction",
-            type=click.FloatRange(0.0, 1.0),
-            default=0.2,
-            show_default=True,
-            help="Share of samples in the val split; the rest are train.",
-        ),
-        click.option(
-            "--split-seed",
-            type=int,
-            default=0,
-            show_default=True,
-            help="Seed of the split: a sample's split depends only on its name "
-            "and this.",
-        ),
-        click.option(
-            "--noviz",
-            "visualize",
-            is_flag=True,
-            flag_value=False,
-            default=True,
-            help="Do not write visualizations.",
-        ),
-        click.option(
-            "--report",
-            "report_path",
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help="Write a JSON report here: options, and per file its status, "
-            "error, warnings, outputs, shape and instance counts and time.",
-        ),
-        click.option(
-            "-q",
-            "--quiet",
-            is_flag=True,
-            help="Print errors only: no progress, no summary.",
-        ),
-        click.option(
-            "--shard",
-            type=SHARD,
-            default=None,
-            help="Convert only shard K (counted from 0) of N, chosen by a hash of "
-            "each file's output name; N runs with K = 0..N-1 fill one OUTPUT_DIR.",
-        ),
-        click.option(
-            "--force",
-            is_flag=True,
-            help="Start over: convert every file again, even those unchanged "
-            "since the last run, replacing a dataset another command made in "
-            "OUTPUT_DIR and getting past unreadable records.",
-        ),
-        click.option(
-            "--fail-fast",
-            is_flag=True,
-            help="Stop at the first file that fails (default: convert all that "
-            "can be).",
-        ),
-        click.option(
-            "--font",
-            type=FONT,
-            default=None,
-            help="Font file for the visualization legend [default: the first "
-            "installed font that has every character of the class names].",
-        ),
-    ]
-    return _apply(options, function)
+    return _apply(_OUTPUT_OPTIONS, function)
 
 
 def make_options(params: dict[str, Any], **more: Any) -> Options:

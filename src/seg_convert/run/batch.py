@@ -26,17 +26,14 @@ from seg_convert.core.interfaces import (
 )
 from seg_convert.core.options import Options
 from seg_convert.core.sample import FileResult
+from seg_convert.core.shards import Shard
 from seg_convert.core.splits import empty_split_warning, make_splits
 from seg_convert.io.atomic import sweep_temporary_files
 from seg_convert.io.locking import acquire_output_lock
 from seg_convert.render.fonts import choose_font, undrawable_names_warning
 from seg_convert.run.convert_file import convert_file
-from seg_convert.run.output_state import (
-    OutputState,
-    Plan,
-    prepare_folders,
-    prepare_state_dir,
-)
+from seg_convert.run.output_dir import prepare_folders, prepare_state_dir
+from seg_convert.run.output_state import OutputState, Plan
 from seg_convert.run.registry import (
     dataset_folders,
     output_format,
@@ -139,17 +136,9 @@ def convert_directory(
     ``output_format``, as ``options`` say; see ``convert``."""
     writer = output_format.writer(_with_font(options))
     options = writer.options
-    input_dir = source.root
     _check_apart(source.reads, output_dir)
-    made_by = f"{source.kind}2{writer.format}"
-    inputs = source.inputs(
-        exclude=[output_dir] if report_path is None else [output_dir, report_path]
-    )
-    # Every shard lists every input it can (see below), not names that fail.
-    all_inputs = [item for item in inputs if stem_problem(item.stem) is None]
+    all_inputs, inputs = _inputs(source, output_dir, report_path, options.shard)
     shard = options.shard
-    if shard is not None:
-        inputs = [item for item in inputs if shard.holds(item.stem)]
     key = options.sample_key(
         output_format.name, with_split=output_format.split_in_samples
     )
@@ -163,7 +152,7 @@ def convert_directory(
         state = OutputState.open(
             output_dir,
             key=key,
-            made_by=made_by,
+            made_by=f"{source.kind}2{writer.format}",
             shard=shard,
             force=options.force,
             folders=dataset_folders(),
@@ -173,58 +162,91 @@ def convert_directory(
         prepare_folders(output_dir, writer.dataset_dirs())
         results = _convert_planned(
             inputs,
-            state.plan(inputs, input_dir=input_dir, current=source.fingerprint),
+            state.plan(inputs, input_dir=source.root, current=source.fingerprint),
             state,
             source=source,
             writer=writer,
-            input_dir=input_dir,
             output_dir=output_dir,
-            on_start=hooks.on_start,
-            on_result=hooks.on_result,
+            hooks=hooks,
         )
         state.save()
-        # A shard cannot know which files other shards fail, so every shard lists
-        # all inputs: the same lists from each, and from one unsharded run that
-        # succeeds.
-        listed = (
-            [item for item in all_inputs if item.stem in state.entries]
-            if shard is None
-            else all_inputs
+        warnings = _write_dataset(
+            source, all_inputs, state, writer=writer, output_dir=output_dir
         )
-        fixed = source.fixed_splits(listed)
-        splits = make_splits(
-            [item.stem for item in listed],
-            val_fraction=options.val_fraction,
-            seed=options.split_seed,
-            fixed=fixed,
-        )
-        dataset_warnings = writer.write_dataset(
-            output_dir, splits=splits, complete=shard is None
-        )
-        # A shard holds some of the samples: only a whole run can tell.
-        split_warning = (
-            empty_split_warning(splits, val_fraction=options.val_fraction, fixed=fixed)
-            if shard is None
-            else None
-        )
-        if split_warning is not None:
-            dataset_warnings += (split_warning,)
-        remove_other_formats(output_dir, writer.format)
-    font_warning = (
-        undrawable_names_warning(options.font, options.labels.names)
-        if options.visualize and options.font is not None
-        else None
-    )
     return ConversionReport(
-        input_dir=input_dir,
+        input_dir=source.root,
         source=source.describe(),
         output_dir=output_dir,
         format=writer.format,
         options=options,
         inputs=len(inputs),
         results=tuple(results),
-        warnings=dataset_warnings + (() if font_warning is None else (font_warning,)),
+        warnings=warnings + _font_warning(options),
     )
+
+
+def _inputs(
+    source: SampleSource,
+    output_dir: Path,
+    report_path: Path | None,
+    shard: Shard | None,
+) -> tuple[list[Input], list[Input]]:
+    """Every input whose name can name outputs, which every shard lists (see
+    ``_write_dataset``), and the inputs this run converts (its shard's)."""
+    inputs = source.inputs(
+        exclude=[output_dir] if report_path is None else [output_dir, report_path]
+    )
+    listable = [item for item in inputs if stem_problem(item.stem) is None]
+    if shard is not None:
+        inputs = [item for item in inputs if shard.holds(item.stem)]
+    return listable, inputs
+
+
+def _write_dataset(
+    source: SampleSource,
+    all_inputs: Sequence[Input],
+    state: OutputState,
+    *,
+    writer: DatasetWriter,
+    output_dir: Path,
+) -> tuple[str, ...]:
+    """Write the once-per-dataset files (the splits of the samples there) and
+    remove other formats'; return the warnings about the whole dataset."""
+    options = writer.options
+    shard = options.shard
+    # A shard cannot know which files other shards fail, so every shard lists
+    # all inputs: the same lists from each, and from one unsharded run that
+    # succeeds.
+    listed = (
+        [item for item in all_inputs if item.stem in state.entries]
+        if shard is None
+        else list(all_inputs)
+    )
+    fixed = source.fixed_splits(listed)
+    splits = make_splits(
+        [item.stem for item in listed],
+        val_fraction=options.val_fraction,
+        seed=options.split_seed,
+        fixed=fixed,
+    )
+    warnings = writer.write_dataset(output_dir, splits=splits, complete=shard is None)
+    remove_other_formats(output_dir, writer.format)
+    # A shard holds some of the samples: only a whole run can tell.
+    if shard is None:
+        split_warning = empty_split_warning(
+            splits, val_fraction=options.val_fraction, fixed=fixed
+        )
+        if split_warning is not None:
+            warnings += (split_warning,)
+    return warnings
+
+
+def _font_warning(options: Options) -> tuple[str, ...]:
+    """The legend font's warning, if it cannot draw some class names."""
+    if not options.visualize or options.font is None:
+        return ()
+    warning = undrawable_names_warning(options.font, options.labels.names)
+    return () if warning is None else (warning,)
 
 
 def _convert_planned(
@@ -234,15 +256,13 @@ def _convert_planned(
     *,
     source: SampleSource,
     writer: DatasetWriter,
-    input_dir: Path,
     output_dir: Path,
-    on_start: OnStart | None,
-    on_result: OnResult | None,
+    hooks: Hooks,
 ) -> list[FileResult]:
     """Convert what ``plan`` says, recording each result as it comes, in input
     order; stop at the first failure with fail-fast."""
-    if on_start is not None:
-        on_start(len(inputs))
+    if hooks.on_start is not None:
+        hooks.on_start(len(inputs))
     work = run_files(
         functools.partial(
             convert_file, writer=writer, output_dir=output_dir, check=source.check
@@ -265,10 +285,10 @@ def _convert_planned(
                     outputs=tuple(output_dir / path for path in entry.outputs),
                 )
             else:
-                result = state.record(next(todo), input_dir=input_dir)
+                result = state.record(next(todo), input_dir=source.root)
             results.append(result)
-            if on_result is not None:
-                on_result(result)
+            if hooks.on_result is not None:
+                hooks.on_result(result)
             if writer.options.fail_fast and not result.ok:
                 break
     return results

@@ -38,6 +38,7 @@ from seg_convert.core.labels import (
 )
 from seg_convert.core.options import Options
 from seg_convert.core.sample import CheckedSample
+from seg_convert.io.image_loading import load_image_from
 from seg_convert.sources.coco import CrowdMode, PaintOrder
 from seg_convert.sources.coco.index import CocoImage, CocoIndex, index_coco_files
 from seg_convert.sources.coco.masks import (
@@ -48,7 +49,6 @@ from seg_convert.sources.coco.masks import (
     paint,
     segmentation_rle,
 )
-from seg_convert.sources.labelme.annotation import load_image_from
 
 WARNING_UNKNOWN_SKIPPED = (
     "annotations of categories not in the labels skipped (--skip-unknown)"
