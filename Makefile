@@ -13,6 +13,7 @@ lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m mypy
+	lint-imports
 
 # Regenerate examples/street from its script, then convert it into out/street.
 examples:

@@ -15,8 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from seg_convert.cli import cli
-
-from .conftest import WriteAnnotation, gradient_image, shape
+from tests.conftest import WriteAnnotation, gradient_image, shape
 
 SHAPES = [
     shape("cat", [[2, 2], [40, 5], [20, 30]], group_id=1),

@@ -10,9 +10,9 @@ the same Pillow calls, one instance at a time.
 Each instance is drawn on a canvas the size of the image, never on one cropped to
 its shapes and shifted: Pillow fills polygons with float32 scan lines, so moving
 a polygon by whole pixels can move its edge pixels (e.g. the triangle
-(19.24, 24.40), (22.81, 59.47), (8.84, 7.50) differs in a pixel when shifted 470 px
-right; see tests/test_instance_masks.py). Drawing is cheap; what costs is copying
-pixels out, so only the drawn box is copied.
+(19.24, 24.40), (22.81, 59.47), (8.84, 7.50) differs in a pixel when shifted
+470 px right; see tests/sources/labelme/test_objects.py). Drawing is cheap; what
+costs is copying pixels out, so only the drawn box is copied.
 """
 
 from __future__ import annotations
