@@ -37,38 +37,6 @@ class SourceConversion(Protocol):
     ) -> ConversionReport: ...
 
 
-def from_labelme_folder(to: str) -> FolderConversion:
-    """``labelme2<to>``: a folder of labelme files (read as ``options.recursive``
-    and ``options.flatten_names`` say) into format ``to``."""
-
-    def conversion(
-        input_dir: Path,
-        output_dir: Path,
-        options: Options,
-        *,
-        hooks: Hooks = NO_HOOKS,
-        report_path: Path | None = None,
-    ) -> ConversionReport:
-        source = LabelmeSource(
-            input_dir, recursive=options.recursive, flatten_names=options.flatten_names
-        )
-        return convert(
-            source,
-            output_dir,
-            to=to,
-            options=options,
-            hooks=hooks,
-            report_path=report_path,
-        )
-
-    conversion.__name__ = conversion.__qualname__ = f"labelme2{to}"
-    conversion.__doc__ = (
-        f"Convert every labelme file in ``input_dir`` into "
-        f"{format_spec(to).describes} in ``output_dir``; see ``convert``."
-    )
-    return conversion
-
-
 def from_source(source_name: str, to: str) -> SourceConversion:
     """``<source>2<to>``: a source already opened (e.g. by
     ``seg_convert.sources.coco.source.open_coco``) into format ``to``."""
@@ -93,6 +61,34 @@ def from_source(source_name: str, to: str) -> SourceConversion:
     conversion.__name__ = conversion.__qualname__ = f"{source_name}2{to}"
     conversion.__doc__ = (
         f"Convert the samples of a {source_name} source into "
+        f"{format_spec(to).describes} in ``output_dir``; see ``convert``."
+    )
+    return conversion
+
+
+def from_labelme_folder(to: str) -> FolderConversion:
+    """``labelme2<to>``: a folder of labelme files (read as ``options.recursive``
+    and ``options.flatten_names`` say) into format ``to``."""
+    from_folder = from_source("labelme", to)
+
+    def conversion(
+        input_dir: Path,
+        output_dir: Path,
+        options: Options,
+        *,
+        hooks: Hooks = NO_HOOKS,
+        report_path: Path | None = None,
+    ) -> ConversionReport:
+        folder = LabelmeSource(
+            input_dir, recursive=options.recursive, flatten_names=options.flatten_names
+        )
+        return from_folder(
+            folder, output_dir, options, hooks=hooks, report_path=report_path
+        )
+
+    conversion.__name__ = conversion.__qualname__ = f"labelme2{to}"
+    conversion.__doc__ = (
+        f"Convert every labelme file in ``input_dir`` into "
         f"{format_spec(to).describes} in ``output_dir``; see ``convert``."
     )
     return conversion

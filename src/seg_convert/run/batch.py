@@ -21,7 +21,6 @@ from seg_convert.core.errors import OutputError
 from seg_convert.core.inputs import Input, stem_problem
 from seg_convert.core.interfaces import (
     DatasetWriter,
-    OutputFormat,
     SampleSource,
 )
 from seg_convert.core.options import Options
@@ -31,15 +30,10 @@ from seg_convert.core.splits import empty_split_warning, make_splits
 from seg_convert.io.atomic import sweep_temporary_files
 from seg_convert.io.locking import acquire_output_lock
 from seg_convert.render.fonts import choose_font, undrawable_names_warning
+from seg_convert.run import registry
 from seg_convert.run.convert_file import convert_file
 from seg_convert.run.output_dir import prepare_folders, prepare_state_dir
 from seg_convert.run.output_state import OutputState, Plan
-from seg_convert.run.registry import (
-    dataset_folders,
-    output_format,
-    owned_by_a_format,
-    remove_other_formats,
-)
 from seg_convert.run.workers import run_files
 
 
@@ -113,27 +107,7 @@ def convert(
     for problems with the whole job (inputs, output directory); per-file
     problems are in the report.
     """
-    return convert_directory(
-        source,
-        output_dir,
-        output_format=output_format(to),
-        options=options,
-        hooks=hooks,
-        report_path=report_path,
-    )
-
-
-def convert_directory(
-    source: SampleSource,
-    output_dir: Path,
-    *,
-    output_format: OutputFormat,
-    options: Options,
-    hooks: Hooks = NO_HOOKS,
-    report_path: Path | None = None,
-) -> ConversionReport:
-    """Convert the samples of ``source`` into ``output_dir`` in
-    ``output_format``, as ``options`` say; see ``convert``."""
+    output_format = registry.output_format(to)
     writer = output_format.writer(_with_font(options))
     options = writer.options
     _check_apart(source.reads, output_dir)
@@ -155,8 +129,8 @@ def convert_directory(
             made_by=f"{source.kind}2{writer.format}",
             shard=shard,
             force=options.force,
-            folders=dataset_folders(),
-            owns=owned_by_a_format,
+            folders=registry.dataset_folders(),
+            owns=registry.owned_by_a_format,
         )
         state.save()  # the directory is ours from now on, even if this run is killed
         prepare_folders(output_dir, writer.dataset_dirs())
@@ -230,7 +204,7 @@ def _write_dataset(
         fixed=fixed,
     )
     warnings = writer.write_dataset(output_dir, splits=splits, complete=shard is None)
-    remove_other_formats(output_dir, writer.format)
+    registry.remove_other_formats(output_dir, writer.format)
     # A shard holds some of the samples: only a whole run can tell.
     if shard is None:
         split_warning = empty_split_warning(
