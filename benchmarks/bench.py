@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py --photos ../shared/labelme-examples
     python benchmarks/bench.py --quick          # one try each, a few minutes
-    python benchmarks/bench.py --photos DIR --readme README.md   # rewrite its table
+    python benchmarks/bench.py --photos DIR --readme docs/speed.md   # rewrite its table
 
 For each image size (``--sizes``, in megapixels; 0.3 and 5 by default) it makes
 a data set of ``--images`` labelme files: real labelme files from ``--photos``
@@ -301,11 +301,8 @@ def floor_times(
     every file is not unavoidable). The JPEG encoded is the photo itself, in
     RGB (prepared untimed): a blend of it costs about as much to encode, while a
     flat canvas would cost less than any real visualization."""
-    try:
-        from seg_convert.run.process_setup import keep_freed_memory
-    except ImportError:  # releases before 0.2 kept it with the workers
-        from seg_convert.run.workers import keep_freed_memory
     from seg_convert.formats.voc.writer import label_png
+    from seg_convert.run.process_setup import keep_freed_memory
 
     keep_freed_memory()
     arrays = [np.load(path) for path in labels]
@@ -478,7 +475,7 @@ def format_row(row: Row, count: int, template: str) -> str:
 
 
 def markdown(tables: Sequence[tuple[str, list[Row]]], count: int, memory: str) -> str:
-    """The README's table: every size's rows, and the peak memory."""
+    """The speed table (docs/speed.md): every size's rows, and the peak memory."""
     lines = [
         "| run | ms/image | CPU ms/image | share of floor | vs labelme |",
         "|---|---:|---:|---:|---:|",
@@ -513,7 +510,9 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="one try each, 200 files for memory"
     )
-    parser.add_argument("--readme", type=Path, help="rewrite this README's table")
+    parser.add_argument(
+        "--readme", type=Path, help="rewrite the speed table in this file"
+    )
     arguments = parser.parse_args()
     if arguments.quick:
         arguments.repeat, arguments.memory_files = 1, 200

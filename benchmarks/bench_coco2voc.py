@@ -17,7 +17,7 @@ times, on the same files:
 It checks that both wrote the same class pixels and prints images per second,
 the ratios and each one's peak memory.
 
-``--index-only`` measures what the README's Streaming bullet says instead: on a
+``--index-only`` measures what the Streaming bullet of docs/coco2voc.md says: on a
 generated file of small polygons (500,000 annotations, 7 an image, unless told;
 no image files), each in a fresh process, the peak memory of a process that only
 imports seg_convert, NumPy, Pillow and pycocotools, of ``index_coco_files`` and
