@@ -12,6 +12,13 @@ import numpy.typing as npt
 
 Point = tuple[float, float]
 
+# The shapes that are areas with corners, or circles: ``shape_polygon`` makes a
+# polygon of each. A line, linestrip or point is a stroke of labelme's drawing
+# width and a mask is pixels: they have no outline of their own.
+POLYGON_SHAPE_TYPES = frozenset(
+    {"polygon", "oriented_rectangle", "rectangle", "circle"}
+)
+
 # A circle becomes a regular polygon inscribed in it with enough vertices that no
 # side is farther than this from the rim (in pixels), and never fewer than
 # MIN_CIRCLE_VERTICES, so small circles stay round.

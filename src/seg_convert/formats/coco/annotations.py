@@ -27,10 +27,11 @@ import pycocotools.mask
 
 from seg_convert.core.objects import Polygons, SampleObject, Shapes
 from seg_convert.core.options import SegmentationMode
-from seg_convert.core.shapes import Shape, circle_radius, shape_polygon
-
-POLYGON_SHAPE_TYPES = frozenset(
-    {"polygon", "oriented_rectangle", "rectangle", "circle"}
+from seg_convert.core.shapes import (
+    POLYGON_SHAPE_TYPES,
+    Shape,
+    circle_radius,
+    shape_polygon,
 )
 
 # A pycocotools RLE: {"size": [h, w], "counts": bytes}.
