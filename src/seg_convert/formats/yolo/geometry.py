@@ -29,6 +29,9 @@ def clip_to_image(points: Ring, *, width: int, height: int) -> Ring:
     and adding the crossing points). A polygon wholly outside comes back
     empty; one that winds around outside the image gets edges along the
     sides, which enclose nothing."""
+    inside = (points >= 0).all(axis=1) & (points <= (width, height)).all(axis=1)
+    if inside.all():
+        return points  # as drawn, from its first vertex
     sides = ((0, 0.0, False), (0, width, True), (1, 0.0, False), (1, height, True))
     for axis, bound, below in sides:
         points = _clip_side(points, axis, float(bound), below)
@@ -55,11 +58,11 @@ def _clip_side(points: Ring, axis: int, bound: float, below: bool) -> Ring:
 
 
 def distinct_vertices(points: Ring) -> Ring:
-    """``points`` without a vertex equal to the one before it (the last
+    """``points`` without a vertex equal to the one after it (the last
     compared with the first)."""
     if len(points) < 2:
         return points
-    kept = np.any(points != np.roll(points, 1, axis=0), axis=1)
+    kept = np.any(points != np.roll(points, -1, axis=0), axis=1)
     if not kept.any():  # every vertex the same
         return points[:1]
     result: Ring = points[kept]
