@@ -172,8 +172,10 @@ class YoloWriter:
 def data_yaml(names: Sequence[str], splits: Mapping[str, Sequence[str]]) -> bytes:
     """data.yaml for the class ``names`` (``_background_`` first, left out)
     and the splits that have samples (train and val always)."""
-    lines = ["# Written by seg-convert. No path: key: the folders are relative to"]
-    lines.append("# this file's folder.")
+    lines = [
+        "# Written by seg-convert. With no path key, ultralytics takes the",
+        "# folders below as relative to this file's folder.",
+    ]
     for split in SPLITS:
         if split in REQUIRED_SPLITS or splits.get(split):
             lines.append(f"{split}: {IMAGES_DIR}/{split}")
@@ -200,12 +202,12 @@ def yaml_string(text: str) -> str:
 
 
 def _printable(code: int) -> bool:
-    """YAML's printable characters (``c-printable``) but tab and line breaks."""
+    """YAML's printable characters (``c-printable``) but tab, the line breaks
+    (NEL, U+2028, U+2029, which a quoted scalar folds) and the BOM."""
     return (
         0x20 <= code <= 0x7E
-        or code == 0x85
-        or 0xA0 <= code <= 0xD7FF
-        or 0xE000 <= code <= 0xFFFD
+        or (0xA0 <= code <= 0xD7FF and code not in (0x2028, 0x2029))
+        or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
         or 0x10000 <= code <= 0x10FFFF
     )
 
