@@ -160,3 +160,10 @@ def test_overlapping_boxes() -> None:
     square = ring((0, 0), (4, 0), (4, 4), (0, 4))
     assert boxes_overlap(square, square + 2)
     assert not boxes_overlap(square, square + (4, 0))  # touching only
+
+
+def test_vertices_near_the_float_range_ends_are_clipped_without_overflow() -> None:
+    huge = ring((-1e308, 5), (1e308, 5), (1e308, 1e308))
+    clipped = distinct_vertices(clip_to_image(huge, width=64, height=48))
+    assert has_area(clipped)
+    assert as_set(clipped) == {(0.0, 5.0), (64.0, 5.0), (64.0, 48.0), (0.0, 48.0)}

@@ -33,8 +33,11 @@ def clip_to_image(points: Ring, *, width: int, height: int) -> Ring:
     if inside.all():
         return points  # as drawn, from its first vertex
     sides = ((0, 0.0, False), (0, width, True), (1, 0.0, False), (1, height, True))
-    for axis, bound, below in sides:
-        points = _clip_side(points, axis, float(bound), below)
+    # Vertices near the float range's ends overflow: the result is then not
+    # finite, which has_area refuses (the object is traced instead).
+    with np.errstate(all="ignore"):
+        for axis, bound, below in sides:
+            points = _clip_side(points, axis, float(bound), below)
     return points
 
 
@@ -47,8 +50,7 @@ def _clip_side(points: Ring, axis: int, bound: float, below: bool) -> Ring:
     here_in = here <= bound if below else here >= bound
     there_in = there <= bound if below else there >= bound
     crosses = here_in != there_in
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(crosses, (bound - here) / (there - here), 0.0)
+    t = np.where(crosses, (bound - here) / (there - here), 0.0)
     crossing = points + t[:, None] * (following - points)
     crossing[:, axis] = bound  # exactly on the side, whatever the rounding
     # Each edge gives its crossing (if it crosses) then its end (if inside).
@@ -77,7 +79,10 @@ def area(points: Ring) -> float:
 
 def has_area(points: Ring) -> bool:
     """At least 3 distinct vertices enclosing some area, all finite."""
-    return len(points) >= 3 and bool(np.isfinite(points).all()) and area(points) > 1e-9
+    if len(points) < 3 or not np.isfinite(points).all():
+        return False
+    with np.errstate(all="ignore"):
+        return area(points) > 1e-9
 
 
 def closest_vertices(first: Ring, second: Ring) -> tuple[int, int]:
