@@ -361,6 +361,17 @@ def test_coco2yolo_keeps_the_files_splits_and_moves_an_image(
     assert tree(out) == tree(fresh)
 
 
+def test_without_opencv_coco_rle_fails_its_image_naming_it(
+    coco: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "cv2", None)  # import cv2 raises
+    train, val, images = coco
+    result = run("coco2yolo", train, val, tmp_path / "out", "--images", images)
+    assert result.exit_code == 1
+    assert f"{train}: image 1 (a.jpg): outlines of line" in result.stderr
+    assert "converted 1 of 2 files" in result.stderr
+
+
 def test_python_api_names() -> None:
     import seg_convert
 

@@ -143,7 +143,8 @@ class YoloWriter:
             try:
                 line, warning = make(item, width=width, height=height)
             except TracingUnavailable as error:
-                raise SegConvertError(sample.source, str(error)) from None
+                where = "" if sample.where is None else f"{sample.where}: "
+                raise SegConvertError(sample.source, f"{where}{error}") from None
             if warning is not None:
                 warnings.add(warning)
             if line is not None:
