@@ -169,6 +169,17 @@ def test_lines_empty_images_and_what_is_left_out(
     check_rows(files["cats.txt"], classes=3, detect=False)
 
 
+def test_an_image_ultralytics_would_drop_is_warned_of(
+    write_annotation: WriteAnnotation, labels_file: Path, tmp_path: Path
+) -> None:
+    source = write_annotation("tiny", [], image=gradient_image(12, 9)).parent
+    result = run("labelme2yolo", source, tmp_path / "out", "--labels", labels_file)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: 1 file: images under 10 px a side, which ultralytics drops as corrupt"
+    ) in result.stderr
+
+
 def test_detect_writes_boxes_only(
     scenes: Path, labels_file: Path, tmp_path: Path
 ) -> None:

@@ -55,6 +55,9 @@ ALL_FOLDERS = frozenset({*SAMPLE_FOLDERS, VISUALIZATION_DIR})
 _SUFFIXES = {IMAGES_DIR: ".jpg", LABELS_DIR: ".txt"}
 
 WARNING_DUPLICATE = "objects of one class with the same outline written once"
+# ultralytics drops an image under 10 px a side as corrupt (with its labels).
+MIN_SIDE = 10
+WARNING_SMALL = f"images under {MIN_SIDE} px a side, which ultralytics drops as corrupt"
 
 
 def owns(path: str, stem: str) -> bool:
@@ -151,6 +154,8 @@ class YoloWriter:
                 if line in lines:
                     warnings.add(WARNING_DUPLICATE)
                 lines[line] = None
+        if min(width, height) < MIN_SIDE:
+            warnings.add(WARNING_SMALL)
         if sample.ignored:
             count = sample.ignored
             warnings.add(
