@@ -31,9 +31,11 @@ _HOMES = {
     "SegConvertError": "core.errors",
     "ValidationReport": "run.validate",
     "coco2voc": "run.api",
+    "coco2yolo": "run.api",
     "convert": "run.batch",
     "labelme2coco": "run.api",
     "labelme2voc": "run.api",
+    "labelme2yolo": "run.api",
     "load_labels": "core.labels",
     "validate": "run.validate",
     "voc_colormap": "core.colormap",
@@ -52,9 +54,11 @@ __all__ = [
     "ValidationReport",
     "__version__",
     "coco2voc",
+    "coco2yolo",
     "convert",
     "labelme2coco",
     "labelme2voc",
+    "labelme2yolo",
     "load_labels",
     "validate",
     "voc_colormap",
@@ -72,7 +76,13 @@ if TYPE_CHECKING:
     from seg_convert.core.labels import LabelTable, load_labels
     from seg_convert.core.options import Options
     from seg_convert.core.sample import FileResult
-    from seg_convert.run.api import coco2voc, labelme2coco, labelme2voc
+    from seg_convert.run.api import (
+        coco2voc,
+        coco2yolo,
+        labelme2coco,
+        labelme2voc,
+        labelme2yolo,
+    )
     from seg_convert.run.batch import ConversionReport, convert
     from seg_convert.run.validate import ValidationReport, validate
 

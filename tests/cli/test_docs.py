@@ -25,6 +25,8 @@ COMMAND_PAGES = {
     "labelme2voc": "labelme2voc.md",
     "labelme2coco": "labelme2coco.md",
     "coco2voc": "coco2voc.md",
+    "labelme2yolo": "yolo.md",
+    "coco2yolo": "yolo.md",
     "validate": "validate.md",
     "stats": "stats-and-labels.md",
     "labels": "stats-and-labels.md",

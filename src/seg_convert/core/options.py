@@ -25,6 +25,7 @@ from seg_convert.core.shards import Shard
 
 VOC = "voc"
 COCO = "coco"
+YOLO = "yolo"
 
 # How labelme2coco writes an object's segmentation (see coco_annotations).
 SegmentationMode = Literal["auto", "rle"]
@@ -32,6 +33,9 @@ SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle")
 # The layouts of a VOC dataset, as ``voc.LAYOUTS`` defines them; named here too
 # so that the command line lists them without loading the writers.
 LAYOUT_NAMES = ("labelme", "voc")
+# What a YOLO label line holds: an outline (segment) or a box (detect).
+YoloTask = Literal["segment", "detect"]
+YOLO_TASKS: tuple[YoloTask, ...] = ("segment", "detect")
 
 
 # The formats a field applies to when it names none: every one.
@@ -76,6 +80,7 @@ class Options:
     crop_covered: bool = field(default=False, metadata=_sample(COCO))
     panoptic: bool = field(default=False, metadata=_sample(COCO))
     stuff: tuple[str, ...] = field(default=(), metadata=_sample(COCO))
+    task: YoloTask = field(default="segment", metadata=_sample(YOLO))
     val_fraction: float = field(default=0.2, metadata=_SPLIT)
     split_seed: int = field(default=0, metadata=_SPLIT)
     jobs: int = field(default=1, metadata=_RUN)
@@ -99,6 +104,10 @@ class Options:
             raise ValueError(
                 f"segmentation must be one of {', '.join(SEGMENTATION_MODES)}, "
                 f"not {self.segmentation!r}"
+            )
+        if self.task not in YOLO_TASKS:
+            raise ValueError(
+                f"task must be one of {', '.join(YOLO_TASKS)}, not {self.task!r}"
             )
         if self.stuff and not self.panoptic:
             raise ValueError("--stuff names panoptic segments: give it with --panoptic")

@@ -28,6 +28,7 @@ from seg_convert.core.fingerprints import (
 from seg_convert.core.inputs import Input
 from seg_convert.core.labels import BACKGROUND_NAME, IGNORE_NAME
 from seg_convert.core.objects import SampleObject
+from seg_convert.core.splits import split_of
 
 if TYPE_CHECKING:
     pass
@@ -95,6 +96,12 @@ class CheckedSample:
     where: str | None = None
     # The type of each shape read (labelme's shape_type), for stats.
     shape_types: tuple[str, ...] = ()
+    # The split the inputs fix (COCO's instances_val2017.json), as the source's
+    # ``fixed_splits`` says; None: the hash rule (``splits.split_of``).
+    split: str | None = None
+    # Regions painted but not objects (labelme ``__ignore__`` objects, COCO
+    # crowds), which formats of objects only leave out.
+    ignored: int = 0
     # The sample's objects, made only when a writer asks: VOC's boxes and
     # COCO's annotations need them.
     object_list: Callable[[], Sequence[SampleObject]] | None = field(
@@ -107,6 +114,11 @@ class CheckedSample:
         if self.object_list is None:
             raise ValueError(f"{self.stem}: its source gives no objects")
         return self.object_list()
+
+    def split_of(self, *, val_fraction: float, seed: int) -> str:
+        """The split this sample is in: the one its inputs fix, else the hash
+        rule's (as ``splits.make_splits`` puts it)."""
+        return self.split or split_of(self.stem, val_fraction=val_fraction, seed=seed)
 
 
 @dataclass(frozen=True)

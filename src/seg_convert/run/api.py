@@ -97,3 +97,5 @@ def from_labelme_folder(to: str) -> FolderConversion:
 labelme2voc = from_labelme_folder("voc")
 labelme2coco = from_labelme_folder("coco")
 coco2voc = from_source("coco", "voc")
+labelme2yolo = from_labelme_folder("yolo")
+coco2yolo = from_source("coco", "yolo")

@@ -27,12 +27,15 @@ SOURCES: Mapping[str, str] = {
 FORMATS: Mapping[str, str] = {
     "voc": "seg_convert.formats.voc",
     "coco": "seg_convert.formats.coco",
+    "yolo": "seg_convert.formats.yolo",
 }
 # The (source, format) pairs offered as commands, SOURCE2FORMAT.
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("labelme", "voc"),
     ("labelme", "coco"),
     ("coco", "voc"),
+    ("labelme", "yolo"),
+    ("coco", "yolo"),
 )
 
 

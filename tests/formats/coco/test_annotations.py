@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,9 @@ from seg_convert.core.objects import SampleObject
 from seg_convert.core.options import SEGMENTATION_MODES, SegmentationMode
 from seg_convert.core.shapes import Shape
 from seg_convert.formats.coco.annotations import (
-    CIRCLE_TOLERANCE,
-    MIN_CIRCLE_VERTICES,
     annotation_fields,
     categories,
-    circle_vertex_count,
     covered_annotation_fields,
-    shape_polygon,
 )
 from seg_convert.sources.labelme.annotation import read_annotation
 from seg_convert.sources.labelme.objects import sample_objects
@@ -279,26 +274,6 @@ def test_categories_are_the_classes_after_background() -> None:
         {"id": 2, "name": "b", "supercategory": "b"},
         {"id": 3, "name": "c", "supercategory": "c"},
     ]
-
-
-def test_rectangle_polygon_is_normalized() -> None:
-    shape = Shape("a", "rectangle", ((40, 30), (5.5, 4)))
-    assert shape_polygon(shape) == [5.5, 4.0, 40.0, 4.0, 40.0, 30.0, 5.5, 30.0]
-
-
-@pytest.mark.parametrize("radius", [0.5, 0.9, 3.0, 26.0, 27.0, 100.0, 1000.0, 1e5])
-def test_circle_polygon_stays_within_tolerance(radius: float) -> None:
-    count = circle_vertex_count(radius)
-    assert count >= MIN_CIRCLE_VERTICES
-    if count > MIN_CIRCLE_VERTICES:  # the fewest vertices that are enough
-        assert radius * (1 - math.cos(math.pi / (count - 1))) > CIRCLE_TOLERANCE
-    assert radius * (1 - math.cos(math.pi / count)) <= CIRCLE_TOLERANCE
-    # The polygon is inscribed in the circle labelme draws: Pillow's ellipse
-    # over [c - r, c + r], both ends included, reaches r + 0.5.
-    flat = shape_polygon(Shape("a", "circle", ((7.0, 9.0), (6.5 + radius, 9.0))))
-    assert len(flat) == 2 * count
-    for x, y in zip(flat[::2], flat[1::2], strict=True):
-        assert math.isclose(math.hypot(x - 7.0, y - 9.0), radius, abs_tol=1e-9)
 
 
 @requires_shared

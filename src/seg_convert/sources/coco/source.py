@@ -134,6 +134,8 @@ class CocoReader:
             warnings=(WARNING_UNKNOWN_SKIPPED,) if skipped else (),
             objects_read=len(annotations),
             where=_where(item),
+            split=item.split,
+            ignored=sum(r.number == 0 or r.class_id < 0 for r in regions),
             object_list=functools.partial(objects, regions),
         )
 

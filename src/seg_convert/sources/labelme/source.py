@@ -25,6 +25,7 @@ from seg_convert.core.fingerprints import (
 )
 from seg_convert.core.inputs import Input, stem_problem
 from seg_convert.core.interfaces import Check, OpenedSource
+from seg_convert.core.labels import IGNORE_NAME
 from seg_convert.core.options import Options
 from seg_convert.core.sample import CheckedSample
 from seg_convert.sources.labelme.annotation import (
@@ -126,6 +127,7 @@ def check_file(
         warnings=annotation.warnings + image_warnings(annotation, loaded.size),
         objects_read=len(annotation.shapes),
         shape_types=tuple(shape.shape_type for shape in annotation.shapes),
+        ignored=arrays.instance_labels.count(IGNORE_NAME),
         object_list=functools.partial(
             sample_objects, annotation.shapes, ids, height=height, width=width
         ),
