@@ -98,8 +98,16 @@ def make_every_shape(folder: Path, count: int) -> Path:
 def _random_shape(
     rng: np.random.Generator, width: int, height: int, k: int
 ) -> dict[str, Any]:
-    kinds = ["polygon", "rectangle", "circle", "oriented_rectangle", "line",
-             "linestrip", "point", "polygon"]
+    kinds = [
+        "polygon",
+        "rectangle",
+        "circle",
+        "oriented_rectangle",
+        "line",
+        "linestrip",
+        "point",
+        "polygon",
+    ]
     kind = kinds[int(rng.integers(len(kinds)))]
     cx, cy = rng.uniform(-10, width + 10), rng.uniform(-10, height + 10)
     size = rng.uniform(3, 60)
@@ -107,20 +115,29 @@ def _random_shape(
         count = int(rng.integers(3, 9))
         angles = np.sort(rng.uniform(0, 2 * math.pi, count))
         radii = rng.uniform(0.4, 1.0, count) * size
-        points = [[cx + r * math.cos(a), cy + r * math.sin(a)]
-                  for a, r in zip(angles, radii, strict=True)]
+        points = [
+            [cx + r * math.cos(a), cy + r * math.sin(a)]
+            for a, r in zip(angles, radii, strict=True)
+        ]
     elif kind == "oriented_rectangle":
         a, w, h = rng.uniform(0, math.pi), size, rng.uniform(3, 40)
         c, s = math.cos(a), math.sin(a)
-        points = [[cx + x * c - y * s, cy + x * s + y * c]
-                  for x, y in ((-w, -h), (w, -h), (w, h), (-w, h))]
+        points = [
+            [cx + x * c - y * s, cy + x * s + y * c]
+            for x, y in ((-w, -h), (w, -h), (w, h), (-w, h))
+        ]
     elif kind in ("rectangle", "line"):
-        points = [[cx, cy], [cx + rng.uniform(-size, size), cy + rng.uniform(-size, size)]]
+        points = [
+            [cx, cy],
+            [cx + rng.uniform(-size, size), cy + rng.uniform(-size, size)],
+        ]
     elif kind == "circle":
         points = [[cx, cy], [cx + size / 2, cy]]
     elif kind == "linestrip":
-        points = [[cx + rng.uniform(-size, size), cy + rng.uniform(-size, size)]
-                  for _ in range(int(rng.integers(2, 5)))]
+        points = [
+            [cx + rng.uniform(-size, size), cy + rng.uniform(-size, size)]
+            for _ in range(int(rng.integers(2, 5)))
+        ]
     else:
         points = [[cx, cy]]
     return {
@@ -160,7 +177,9 @@ def truths(json_path: Path) -> tuple[list[Truth], tuple[int, int]]:
     for (label, _), indices in groups.items():
         if label in NOT_OBJECTS:
             continue
-        shapes = [dict(document["shapes"][i], label="x", group_id=None) for i in indices]
+        shapes = [
+            dict(document["shapes"][i], label="x", group_id=None) for i in indices
+        ]
         for shape in shapes:
             if shape["shape_type"] == "mask" and shape.get("mask"):
                 shape["mask"] = labelme.utils.img_b64_to_arr(shape["mask"]).astype(bool)
@@ -191,7 +210,9 @@ def fill_ultralytics(points: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     height, width = size
     mask = np.zeros(size, dtype=np.uint8)
     if len(points) >= 3:
-        pixels = (points * np.asarray([width, height], dtype=np.float32)).astype(np.int32)
+        pixels = (points * np.asarray([width, height], dtype=np.float32)).astype(
+            np.int32
+        )
         cv2.fillPoly(mask, [pixels.reshape(-1, 1, 2)], 1)
     return mask.astype(bool)
 
@@ -211,7 +232,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def ours_scores(
-    objects: list[Truth], lines: list[tuple[int, np.ndarray]], names: list[str],
+    objects: list[Truth],
+    lines: list[tuple[int, np.ndarray]],
+    names: list[str],
     size: tuple[int, int],
 ) -> Iterator[tuple[Truth, float, float]]:
     """Each object against the line of its class that overlaps it most (one line
@@ -223,8 +246,11 @@ def ours_scores(
             cls, points = lines[index]
             if names[cls] != truth.label:
                 continue
-            scores = (iou(fill_ultralytics(points, size), truth.mask),
-                      iou(fill_pillow(points, size), truth.mask), index)
+            scores = (
+                iou(fill_ultralytics(points, size), truth.mask),
+                iou(fill_pillow(points, size), truth.mask),
+                index,
+            )
             if scores[0] > best[0]:
                 best = scores
         if best[2] is not None:
@@ -258,8 +284,20 @@ def yaml_names(path: Path) -> list[str]:
 
 def run_ours(folder: Path, labels: Path, out: Path, *extra: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "seg_convert", "labelme2yolo", str(folder), str(out),
-         "--labels", str(labels), "-j", "2", "-q", *extra],
+        [
+            sys.executable,
+            "-m",
+            "seg_convert",
+            "labelme2yolo",
+            str(folder),
+            str(out),
+            "--labels",
+            str(labels),
+            "-j",
+            "2",
+            "-q",
+            *extra,
+        ],
         check=False,
     )
 
@@ -270,9 +308,17 @@ def run_package(l2y: Path, folder: Path, work: Path) -> Path:
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(folder, copy)
     subprocess.run(
-        [str(l2y), "--json_dir", str(copy), "--output_format", "polygon",
-         "--workers", "2"],
-        check=True, capture_output=True,
+        [
+            str(l2y),
+            "--json_dir",
+            str(copy),
+            "--output_format",
+            "polygon",
+            "--workers",
+            "2",
+        ],
+        check=True,
+        capture_output=True,
     )
     return copy / "YOLODataset"
 
@@ -285,7 +331,9 @@ def label_file(root: Path, stem: str, *, renamed: bool) -> Path | None:
 
 def fidelity(arguments: argparse.Namespace) -> None:
     rows: dict[str, dict[tuple[str, str], list[tuple[float, float]]]] = {
-        "seg-convert": defaultdict(list), "labelme2yolo 0.4.0": defaultdict(list)}
+        "seg-convert": defaultdict(list),
+        "labelme2yolo 0.4.0": defaultdict(list),
+    }
     rejected = {"seg-convert": 0, "labelme2yolo 0.4.0": 0}
     with tempfile.TemporaryDirectory() as temporary:
         work = Path(temporary)
@@ -311,7 +359,9 @@ def fidelity(arguments: argparse.Namespace) -> None:
                 if theirs is None:
                     continue
                 their_lines = read_lines(theirs)
-                rejected["labelme2yolo 0.4.0"] += any(len(p) < 3 for _, p in their_lines)
+                rejected["labelme2yolo 0.4.0"] += any(
+                    len(p) < 3 for _, p in their_lines
+                )
                 for truth, a, b in package_scores(objects, their_lines, size):
                     rows["labelme2yolo 0.4.0"][_bucket(truth)].append((a, b))
     print_fidelity(rows, rejected)
@@ -327,18 +377,24 @@ def print_fidelity(
     rows: dict[str, dict[tuple[str, str], list[tuple[float, float]]]],
     rejected: dict[str, int],
 ) -> None:
-    print("| tool | shape types | size | objects | IoU ultralytics fill: mean / worst "
-          "| IoU Pillow fill: mean / worst |")
+    print(
+        "| tool | shape types | size | objects | IoU ultralytics fill: mean / worst "
+        "| IoU Pillow fill: mean / worst |"
+    )
     print("|---|---|---|---:|---:|---:|")
     for tool, buckets in rows.items():
         for (kinds, size), scores in sorted(buckets.items()):
             a = [s[0] for s in scores]
             b = [s[1] for s in scores]
-            print(f"| {tool} | {kinds} | {size} | {len(scores)} | "
-                  f"{np.mean(a):.4f} / {min(a):.4f} | {np.mean(b):.4f} / {min(b):.4f} |")
+            print(
+                f"| {tool} | {kinds} | {size} | {len(scores)} | "
+                f"{np.mean(a):.4f} / {min(a):.4f} | {np.mean(b):.4f} / {min(b):.4f} |"
+            )
     for tool, count in rejected.items():
-        print(f"{tool}: {count} label files with a line of fewer than 3 points "
-              "(ultralytics rejects such images when training segmentation)")
+        print(
+            f"{tool}: {count} label files with a line of fewer than 3 points "
+            "(ultralytics rejects such images when training segmentation)"
+        )
 
 
 def make_tiny(folder: Path, count: int) -> Path:
@@ -348,11 +404,23 @@ def make_tiny(folder: Path, count: int) -> Path:
     for index in range(count):
         (folder / f"t{index:05d}.jpg").write_bytes(image)
         document = {
-            "version": "5.8.0", "flags": {}, "imagePath": f"t{index:05d}.jpg",
-            "imageData": None, "imageHeight": 48, "imageWidth": 64,
-            "shapes": [{"label": "a", "points": [[5, 5], [50, 10], [20, 40]],
-                        "group_id": None, "description": "", "shape_type": "polygon",
-                        "flags": {}, "mask": None}],
+            "version": "5.8.0",
+            "flags": {},
+            "imagePath": f"t{index:05d}.jpg",
+            "imageData": None,
+            "imageHeight": 48,
+            "imageWidth": 64,
+            "shapes": [
+                {
+                    "label": "a",
+                    "points": [[5, 5], [50, 10], [20, 40]],
+                    "group_id": None,
+                    "description": "",
+                    "shape_type": "polygon",
+                    "flags": {},
+                    "mask": None,
+                }
+            ],
         }
         (folder / f"t{index:05d}.json").write_text(json.dumps(document))
     (folder / "t.jpg").unlink()
@@ -373,7 +441,8 @@ def timed(command: Sequence[str], cleanup: Path, repeat: int) -> tuple[float, fl
         wall = time.perf_counter() - started
         after = os.times()
         cpu = (after.children_user - before.children_user) + (
-            after.children_system - before.children_system)
+            after.children_system - before.children_system
+        )
         if attempt:
             best_wall, best_cpu = min(best_wall, wall), min(best_cpu, cpu)
     return best_wall, best_cpu
@@ -389,23 +458,55 @@ def speed(arguments: argparse.Namespace) -> None:
             sets.append((f"{arguments.photos} photos, 3.8 MP", folder, labels))
         if arguments.tiny:
             folder = work / "tiny"
-            sets.append((f"{arguments.tiny} tiny files, 64x48", folder,
-                         make_tiny(folder, arguments.tiny)))
-        print("| files | seg-convert wall / CPU s | labelme2yolo 0.4.0 wall / CPU s "
-              "| labelme2yolo / seg-convert (wall) |")
+            sets.append(
+                (
+                    f"{arguments.tiny} tiny files, 64x48",
+                    folder,
+                    make_tiny(folder, arguments.tiny),
+                )
+            )
+        print(
+            "| files | seg-convert wall / CPU s | labelme2yolo 0.4.0 wall / CPU s "
+            "| labelme2yolo / seg-convert (wall) |"
+        )
         print("|---|---:|---:|---:|")
         for title, folder, labels in sets:
             out = work / "out"
             ours = timed(
-                [sys.executable, "-m", "seg_convert", "labelme2yolo", str(folder),
-                 str(out), "--labels", str(labels), "-j", "2", "--noviz", "-q"],
-                out, arguments.repeat)
+                [
+                    sys.executable,
+                    "-m",
+                    "seg_convert",
+                    "labelme2yolo",
+                    str(folder),
+                    str(out),
+                    "--labels",
+                    str(labels),
+                    "-j",
+                    "2",
+                    "--noviz",
+                    "-q",
+                ],
+                out,
+                arguments.repeat,
+            )
             theirs = timed(
-                [str(arguments.l2y), "--json_dir", str(folder), "--output_format",
-                 "polygon", "--workers", "2"],
-                folder / "YOLODataset", arguments.repeat)
-            print(f"| {title} | {ours[0]:.2f} / {ours[1]:.2f} | "
-                  f"{theirs[0]:.2f} / {theirs[1]:.2f} | {theirs[0] / ours[0]:.2f}x |")
+                [
+                    str(arguments.l2y),
+                    "--json_dir",
+                    str(folder),
+                    "--output_format",
+                    "polygon",
+                    "--workers",
+                    "2",
+                ],
+                folder / "YOLODataset",
+                arguments.repeat,
+            )
+            print(
+                f"| {title} | {ours[0]:.2f} / {ours[1]:.2f} | "
+                f"{theirs[0]:.2f} / {theirs[1]:.2f} | {theirs[0] / ours[0]:.2f}x |"
+            )
 
 
 def main() -> None:

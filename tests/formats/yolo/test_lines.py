@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from seg_convert.core.objects import Box, DrawnMask, Polygons, Rle, SampleObject, Shapes
+from seg_convert.core.outlines import TracingUnavailable, traced_rings
 from seg_convert.core.shapes import Shape
 from seg_convert.formats.yolo.lines import (
     DECIMALS,
@@ -18,7 +19,6 @@ from seg_convert.formats.yolo.lines import (
     detect_line,
     segment_line,
 )
-from seg_convert.formats.yolo.tracing import TracingUnavailable, traced_rings
 
 WIDTH, HEIGHT = 64, 48
 

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from seg_convert.core.objects import Polygons, SampleObject, Shapes
-from seg_convert.core.shapes import POLYGON_SHAPE_TYPES, shape_polygon
-from seg_convert.formats.yolo.geometry import (
+from seg_convert.core.outlines import traced_rings
+from seg_convert.core.rings import (
     Ring,
     boxes_overlap,
     clip_to_image,
@@ -28,7 +28,7 @@ from seg_convert.formats.yolo.geometry import (
     has_area,
     join_rings,
 )
-from seg_convert.formats.yolo.tracing import traced_rings
+from seg_convert.core.shapes import POLYGON_SHAPE_TYPES, shape_polygon
 
 # Read back as float32 and multiplied by the image's size (as ultralytics
 # does), 6 decimals put every vertex within 0.01 px of ours for sides up to

@@ -25,10 +25,10 @@ from pathlib import Path
 from seg_convert.core.errors import LabelsError, SegConvertError
 from seg_convert.core.interfaces import OutputFormat
 from seg_convert.core.options import YOLO, Options
+from seg_convert.core.outlines import TracingUnavailable
 from seg_convert.core.sample import CheckedSample, WrittenSample
 from seg_convert.core.splits import SPLIT_NAMES
 from seg_convert.formats.yolo.lines import detect_line, segment_line
-from seg_convert.formats.yolo.tracing import TracingUnavailable
 from seg_convert.io.atomic import Content
 from seg_convert.io.confined import remove
 from seg_convert.io.dataset_files import (

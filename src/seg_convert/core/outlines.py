@@ -1,9 +1,10 @@
 """Outlines traced from a mask, for objects that have none of their own
-(labelme lines, linestrips, points and masks; COCO RLE): OpenCV's
-``findContours``, imported here only, when the first such object comes.
+(labelme lines, linestrips, points and masks; COCO RLE), for every format that
+writes outlines: OpenCV's ``findContours``, imported here only, when the first
+such object comes.
 
 Each connected component's outer boundary and its holes become one ring
-(``geometry.join_rings``); the components are then joined the same way. The
+(``rings.join_rings``); the components are then joined the same way. The
 vertices are the centres of the boundary pixels, in the pixel coordinates of
 labelme's drawing (pixel i at x = i): filled back as OpenCV fills polygons
 (edges included), a component with holes gives its pixels again.
@@ -18,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seg_convert.core.objects import Box
-from seg_convert.formats.yolo.geometry import Ring, distinct_vertices, join_rings
+from seg_convert.core.rings import Ring, distinct_vertices, join_rings
 
 INSTALL_HINT = (
     "outlines of line, linestrip, point and mask shapes and of RLE objects are "

@@ -1,7 +1,6 @@
-"""Polygons for YOLO label lines, in image pixel coordinates: clipped to the
-image, cleaned of repeated vertices, and several joined into one ring.
-
-YOLO gives an object one polygon. Parts (several shapes of one object, COCO's
+"""Rings: polygons in image pixel coordinates, clipped to the image, cleaned of
+repeated vertices, and several joined into one ring, for the formats that give
+an object one polygon (YOLO). Parts (several shapes of one object, COCO's
 multi-polygons, a mask's components and holes) become one ring by bridges: the
 shortest connection between the vertices of consecutive parts, travelled there
 and back. A bridge has no width, so it changes no point's inside or outside

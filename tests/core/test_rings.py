@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seg_convert.formats.yolo.geometry import (
+from seg_convert.core.rings import (
     area,
     boxes_overlap,
     clip_to_image,
@@ -85,7 +85,7 @@ def test_repeated_vertices_are_dropped_round_the_ring() -> None:
 def test_the_closest_vertices_are_found_across_chunks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("seg_convert.formats.yolo.geometry._CHUNK", 3)
+    monkeypatch.setattr("seg_convert.core.rings._CHUNK", 3)
     first = ring((0, 0), (1, 0), (2, 0), (3, 0), (9, 9))
     second = ring((20, 20), (9, 10), (30, 30))
     assert closest_vertices(first, second) == (4, 1)
