@@ -44,8 +44,10 @@ def opencv() -> ModuleType:
 
 def traced_rings(mask: npt.NDArray[np.uint8], box: Box) -> list[Ring]:
     """One ring per connected component of ``mask``'s 1s within ``box`` (its
-    holes joined in), in OpenCV's order; components under 3 distinct corners
-    (a pixel, a one-pixel line) are left out."""
+    holes joined in), in OpenCV's order. A component too thin to enclose an
+    area (a pixel, a one-pixel line) gets the ring there and back along its
+    pixels' centres, 3 vertices at least: filled as OpenCV and Pillow fill
+    polygons (edges included), it gives those pixels."""
     cv2: Any = opencv()
     x0, y0, x1, y1 = box
     # A margin of 0s: components touching the crop's edge are traced whole.
@@ -69,6 +71,7 @@ def traced_rings(mask: npt.NDArray[np.uint8], box: Box) -> list[Ring]:
             continue  # a hole: joined into its outer boundary below
         outer = ring(index)
         if len(outer) < 3:
+            found.append(_thin(outer))
             continue
         holes, child = [], int(links[index][2])
         while child >= 0:
@@ -78,3 +81,14 @@ def traced_rings(mask: npt.NDArray[np.uint8], box: Box) -> list[Ring]:
             child = int(links[child][0])
         found.append(join_rings([outer, *holes]))
     return found
+
+
+def _thin(points: Ring) -> Ring:
+    """A ring of 3 vertices on a component's 1 or 2 distinct ones: a pixel
+    (the same vertex thrice) or a straight one-pixel line (there and back)."""
+    ring: Ring = (
+        np.concatenate([points, points[::-1]])[:3]
+        if len(points) == 2
+        else (np.repeat(points, 3, axis=0))
+    )
+    return ring

@@ -47,12 +47,14 @@ class Shape:
     mask: npt.NDArray[np.bool_] | None = field(default=None, compare=False)
 
 
-def shape_polygon(shape: Shape) -> list[float]:
+def shape_polygon(shape: Shape, *, rim: float = 0.5) -> list[float]:
     """The vertices of a polygon-like shape as COCO's flat [x0, y0, x1, y1, ...].
 
     A rectangle is its 4 corners from the top-left, clockwise on screen; a circle
     the regular polygon of ``circle_vertex_count`` vertices inscribed in the
-    circle labelme draws (half a pixel beyond its radius).
+    circle ``rim`` pixels beyond its radius: by default the circle labelme draws,
+    as pycocotools fills polygons; a consumer that fills them edges included
+    (OpenCV, ultralytics) matches labelme's disc best at ``rim=0``.
     """
     if shape.shape_type == "rectangle":
         (ax, ay), (bx, by) = shape.points
@@ -60,13 +62,13 @@ def shape_polygon(shape: Shape) -> list[float]:
         y0, y1 = sorted((float(ay), float(by)))
         return [x0, y0, x1, y0, x1, y1, x0, y1]
     if shape.shape_type == "circle":
-        (cx, cy), rim = shape.points
+        (cx, cy), rim_point = shape.points
         # labelme draws the circle with Pillow's ellipse over the box from
         # centre - r to centre + r, both ends included: 2r + 1 pixels across,
         # so the disc it fills reaches r + 0.5. Inscribed in radius r, the
         # polygon fell short by up to 1.5 pixels at the rim once pycocotools
         # filled it (its pixels are unit squares, labelme's points their centres).
-        radius = circle_radius((cx, cy), rim) + 0.5
+        radius = circle_radius((cx, cy), rim_point) + rim
         count = circle_vertex_count(radius)
         flat = []
         for k in range(count):

@@ -15,7 +15,6 @@ from seg_convert.core.shapes import Shape
 from seg_convert.formats.yolo.lines import (
     DECIMALS,
     WARNING_EMPTY,
-    WARNING_THIN,
     detect_line,
     segment_line,
 )
@@ -72,9 +71,13 @@ def numbers(line: str | None) -> tuple[int, np.ndarray]:
 
 
 def fill(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``points`` (pixels) filled as ultralytics fills a segment: the numbers
+    read as float32, times the image's size, truncated to int32."""
     cv2 = pytest.importorskip("cv2")
+    size = np.array([WIDTH, HEIGHT], dtype=np.float32)
+    read = (points / (WIDTH, HEIGHT)).astype(np.float32) * size
     mask = np.zeros(shape, dtype=np.uint8)
-    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+    cv2.fillPoly(mask, [read.astype(np.int32)], 1)
     return mask
 
 
@@ -120,7 +123,9 @@ def test_labelme_shapes_pass_through_and_circles_are_polygons() -> None:
     item = SampleObject(1, "cat", 2, Shapes((circle,)), False, undrawable)
     _, points = numbers(segment_line(item, width=WIDTH, height=HEIGHT)[0])
     radii = np.hypot(*(points * (WIDTH, HEIGHT) - (30, 20)).T)
-    np.testing.assert_allclose(radii, 10.5, atol=1e-4)  # labelme's disc: r + 0.5
+    # Inscribed in the radius itself (see lines.CIRCLE_RIM), not labelme2coco's
+    # r + 0.5.
+    np.testing.assert_allclose(radii, 10, atol=1e-4)
 
 
 def test_parts_apart_are_one_line_and_overlapping_parts_are_traced() -> None:
@@ -184,14 +189,29 @@ def test_components_are_joined_into_one_line() -> None:
     assert filled.sum() - mask.sum() < 45
 
 
-def test_an_object_too_thin_to_outline_is_left_out() -> None:
+@pytest.mark.parametrize(
+    "pixels",
+    [
+        (slice(5, 6), slice(5, 20)),
+        (slice(3, 30), slice(7, 8)),
+        (slice(9, 10), slice(4, 5)),
+    ],
+    ids=["row", "column", "pixel"],
+)
+def test_an_object_too_thin_to_enclose_an_area_keeps_its_pixels(
+    pixels: tuple[slice, slice],
+) -> None:
+    """A one-pixel line or a pixel (labelme draws a zero-width rectangle or a
+    point at the image's edge so) is a line of 3 vertices or more that fills
+    exactly its pixels, as ultralytics fills it."""
     pytest.importorskip("cv2")
     mask = np.zeros((HEIGHT, WIDTH), dtype=np.uint8)
-    mask[5, 5:20] = 1
-    assert segment_line(mask_object(mask), width=WIDTH, height=HEIGHT) == (
-        None,
-        WARNING_THIN,
-    )
+    mask[pixels] = 1
+    line, warning = segment_line(mask_object(mask), width=WIDTH, height=HEIGHT)
+    assert line is not None and warning is None
+    _, points = numbers(line)
+    assert len(points) >= 3
+    assert (fill(points * (WIDTH, HEIGHT), mask.shape) == mask.astype(bool)).all()
 
 
 def test_without_opencv_tracing_says_how_to_install_it(
