@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from seg_convert.core.fingerprints import Fingerprint
-from seg_convert.core.inputs import Input
+from seg_convert.core.inputs import Input, InputSet
 from seg_convert.core.labels import LabelTable
 from seg_convert.core.options import Options
 from seg_convert.core.sample import CheckedSample, WrittenSample
@@ -88,6 +88,12 @@ class SampleSource(Protocol):
     def reads(self) -> tuple[Path, ...]:
         """Every file and folder the source reads: none may be in the output
         directory, where a run writes and removes files."""
+        ...
+
+    @property
+    def input_set(self) -> InputSet:
+        """Which inputs these are, as paths and option words: another input set
+        is another dataset, which a run never takes for this one's re-run."""
         ...
 
     def describe(self) -> dict[str, Any]:

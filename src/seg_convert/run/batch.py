@@ -34,6 +34,7 @@ from seg_convert.run import registry
 from seg_convert.run.convert_file import convert_file
 from seg_convert.run.output_dir import prepare_folders, prepare_state_dir
 from seg_convert.run.output_state import OutputState, Plan
+from seg_convert.run.state_records import inputs_record
 from seg_convert.run.workers import run_files
 
 
@@ -127,6 +128,7 @@ def convert(
             output_dir,
             key=key,
             made_by=f"{source.kind}2{writer.format}",
+            inputs=inputs_record(source.input_set, output_dir),
             shard=shard,
             force=options.force,
             folders=registry.dataset_folders(),

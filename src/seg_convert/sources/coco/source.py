@@ -27,7 +27,7 @@ from seg_convert.core.errors import (
     UsageProblem,
 )
 from seg_convert.core.fingerprints import Fingerprint, content_digest, file_print
-from seg_convert.core.inputs import Input, stem_problem
+from seg_convert.core.inputs import Input, InputSet, stem_problem
 from seg_convert.core.interfaces import OpenedSource
 from seg_convert.core.labels import (
     BACKGROUND_NAME,
@@ -250,6 +250,10 @@ class CocoSource:
     @property
     def reads(self) -> tuple[Path, ...]:
         return (*self.index.files, self.reader.images_dir)
+
+    @property
+    def input_set(self) -> InputSet:
+        return (*self.index.files, "--images", self.reader.images_dir)
 
     def describe(self) -> dict[str, Any]:
         return {
