@@ -24,8 +24,11 @@ SOURCE = SourceSpec(
         OptionSpec(
             ("--images", "images_dir"),
             "folder",
-            "The folder each image's file_name is relative to.",
+            "The folder each image's file_name is relative to; repeated, one per "
+            "annotation file in their order (train2017/ for instances_train2017."
+            "json, val2017/ for instances_val2017.json).",
             required=True,
+            multiple=True,
         ),
         OptionSpec(
             ("--labels",),

@@ -114,6 +114,13 @@ def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
     return CocoIndex(files=tuple(paths), images=tuple(images), categories=categories)
 
 
+def file_stem(file_name: str) -> str:
+    """The name a ``file_name`` gives its outputs: its last part's, without the
+    extension (``\\`` separates parts too, as Label Studio writes them on
+    Windows)."""
+    return PurePosixPath(file_name.replace("\\", "/")).stem
+
+
 def split_of_file(path: Path) -> str | None:
     """``train`` or ``val`` when the file's name holds one of them only."""
     found = [word for word in SPLIT_WORDS if word in path.name.lower()]
@@ -146,7 +153,7 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         ).digest()
         yield CocoImage(
             source=scan.path,
-            stem=PurePosixPath(file_name).stem,
+            stem=file_stem(file_name),
             image_id=image_id,
             file_name=file_name,
             width=width,
@@ -192,7 +199,7 @@ def _read_images(reader: _Reader, scan: _FileScan) -> None:
         image_id = _integer(reader.path, f"images[{index}]", item, "id")
         where = f"images[{index}] (id {image_id})"
         file_name = item.get("file_name")
-        if not isinstance(file_name, str) or not PurePosixPath(file_name).stem:
+        if not isinstance(file_name, str) or not file_stem(file_name):
             raise InputError(reader.path, f"{where}: 'file_name' is not a file name")
         width = _integer(reader.path, where, item, "width", least=1)
         height = _integer(reader.path, where, item, "height", least=1)

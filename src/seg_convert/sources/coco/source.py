@@ -15,7 +15,7 @@ import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from seg_convert.core.errors import (
@@ -57,9 +57,10 @@ WARNING_UNKNOWN_SKIPPED = (
 
 @dataclass(frozen=True)
 class CocoReader:
-    """The per-image check: small and picklable, it runs in worker processes."""
+    """The per-image check: small and picklable, it runs in worker processes.
+    ``images_dirs`` is the images folder of each annotation file."""
 
-    images_dir: Path
+    images_dirs: Mapping[Path, Path]
     categories: Mapping[int, str]
     skip_unknown: bool = False
     order: PaintOrder = "file"
@@ -80,16 +81,34 @@ class CocoReader:
             raise type(error)(item.source, message) from None
 
     def image_path(self, item: CocoImage) -> Path:
-        """Where ``item``'s image is; a name that leaves ``images_dir`` is an
-        error."""
-        name = PurePosixPath(item.file_name)
-        if name.is_absolute() or ".." in name.parts or "\\" in item.file_name:
+        """Where ``item``'s image is, in its file's images folder; a name that
+        leaves the folder is an error. ``\\`` is a separator too (Label Studio
+        on Windows writes ``images\\x.jpg``), unless a file of that very name
+        is there."""
+        folder = self.images_dirs[item.source]
+        name = item.file_name
+        if "\0" in name:
             raise ImageError(
                 item.source,
-                "file_name must be a relative path inside --images with / "
-                "separators (not absolute, no '..')",
+                "file_name has a NUL byte, which no file name holds (fix the "
+                "name in the annotation file)",
             )
-        return self.images_dir / name
+        relative = PurePosixPath(name.replace("\\", "/"))
+        if relative.is_absolute() or PureWindowsPath(name).drive:
+            raise ImageError(
+                item.source,
+                "file_name is an absolute path; COCO names images relative to "
+                "--images (make it relative to its images folder)",
+            )
+        if ".." in relative.parts:
+            raise ImageError(
+                item.source,
+                "file_name leaves --images ('..'); give --images the folder the "
+                "names are relative to",
+            )
+        if "\\" in name and (folder / name).is_file():
+            return folder / name
+        return folder / relative
 
     def _check(
         self, item: CocoImage, options: Options, *, instances: bool, gray: bool
@@ -245,20 +264,30 @@ class CocoSource:
 
     @property
     def root(self) -> Path:
-        return self.reader.images_dir
+        return self._folders[0]
 
     @property
     def reads(self) -> tuple[Path, ...]:
-        return (*self.index.files, self.reader.images_dir)
+        return (*self.index.files, *self._folders)
 
     @property
     def input_set(self) -> InputSet:
-        return (*self.index.files, "--images", self.reader.images_dir)
+        folders = [("--images", folder) for folder in self._folders]
+        return (*self.index.files, *(part for pair in folders for part in pair))
+
+    @property
+    def _folders(self) -> list[Path]:
+        """The images folders, once each, in the order of the files."""
+        return list(dict.fromkeys(self.reader.images_dirs.values()))
 
     def describe(self) -> dict[str, Any]:
+        folders = self._folders
         return {
             "annotation_files": [str(path) for path in self.index.files],
-            "images_dir": str(self.reader.images_dir),
+            **({"images_dir": str(folders[0])} if len(folders) == 1 else {}),
+            "images_dirs": [
+                str(self.reader.images_dirs[path]) for path in self.index.files
+            ],
             "skip_unknown": self.reader.skip_unknown,
             "order": self.reader.order,
             "crowd": self.reader.crowd,
@@ -293,23 +322,47 @@ class CocoSource:
         return category_labels(self.index.categories, where=files)
 
 
+def _images_dirs(
+    files: Sequence[Path], images_dir: Path | Sequence[Path]
+) -> dict[Path, Path]:
+    """The images folder of each annotation file."""
+    folders = [images_dir] if isinstance(images_dir, Path) else list(images_dir)
+    if len(folders) == 1:
+        return {path: folders[0] for path in files}
+    if len(folders) != len(files):
+        raise UsageProblem(
+            f"--images is given {len(folders)} times for {len(files)} annotation "
+            "files: give one images folder for all, or one per annotation file in "
+            "their order"
+        )
+    if len(set(files)) != len(files):
+        raise UsageProblem(
+            "an annotation file is given twice, so which --images is its own is "
+            "ambiguous"
+        )
+    return dict(zip(files, folders, strict=True))
+
+
 def open_coco(
     annotation_files: Sequence[Path],
     *,
-    images_dir: Path,
+    images_dir: Path | Sequence[Path],
     skip_unknown: bool = False,
     order: PaintOrder = "file",
     crowd: CrowdMode = "void",
 ) -> CocoSource:
     """Index ``annotation_files`` (see ``coco_index``) into a source of their
-    images. The reading options are part of every image's fingerprint, so a
-    change of them converts every image again."""
+    images, which are in ``images_dir``: one folder for all, or one per file in
+    their order (COCO 2017's train2017/ and val2017/). The reading options are
+    part of every image's fingerprint, so a change of them converts every image
+    again."""
     if not annotation_files:
         raise InputError(None, "no COCO annotation files given")
+    images_dirs = _images_dirs(annotation_files, images_dir)
     salt = json.dumps([skip_unknown, order, crowd]).encode()
     index = index_coco_files(annotation_files, salt=salt)
     reader = CocoReader(
-        images_dir=images_dir,
+        images_dirs=images_dirs,
         categories=dict(index.categories),
         skip_unknown=skip_unknown,
         order=order,
