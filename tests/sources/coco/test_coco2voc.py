@@ -397,9 +397,33 @@ def test_labels_map_categories_by_name(tmp_path: Path) -> None:
     )
     assert skipped.exit_code == 0, skipped.output
     assert (
-        "warning: 2 files: annotations of categories not in the labels skipped "
-        "(--skip-unknown)"
+        "warning: 2 files: annotations of categories not in the labels "
+        "(--skip-unknown): 4 left out ('car': 2, 'toothbrush': 2)"
     ) in skipped.stderr
+    report = tmp_path / "report.json"
+    again = coco2voc(
+        [path],
+        tmp_path / "o4",
+        images,
+        "--labels",
+        partial,
+        "--skip-unknown",
+        "--report",
+        report,
+    )
+    assert again.exit_code == 0, again.output
+    files = json.loads(report.read_text())["files"]
+    assert [file["warnings"] for file in files] == [
+        [
+            "annotations of categories not in the labels (--skip-unknown): 3 left "
+            "out ('car': 1, 'toothbrush': 2)"
+        ],
+        [
+            "annotations of categories not in the labels (--skip-unknown): 1 left "
+            "out ('car': 1)"
+        ],
+        [],
+    ]
     assert not np.load(tmp_path / "o3" / "SegmentationClass" / "000000000002.npy").any()
 
 

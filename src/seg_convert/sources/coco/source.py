@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -38,6 +39,7 @@ from seg_convert.core.labels import (
 )
 from seg_convert.core.options import Options
 from seg_convert.core.sample import CheckedSample
+from seg_convert.core.tallies import tally_of
 from seg_convert.io.image_loading import load_image_from
 from seg_convert.sources.coco import CrowdMode, PaintOrder
 from seg_convert.sources.coco.index import CocoImage, CocoIndex, index_coco_files
@@ -50,9 +52,7 @@ from seg_convert.sources.coco.masks import (
     segmentation_rle,
 )
 
-WARNING_UNKNOWN_SKIPPED = (
-    "annotations of categories not in the labels skipped (--skip-unknown)"
-)
+WARNING_UNKNOWN_SKIPPED = "annotations of categories not in the labels (--skip-unknown)"
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class CocoReader:
             )
         image_digest = content_digest(image_file)
         annotations = list(_read_annotations(item))
-        regions, skipped = self._regions(item, annotations, options.labels)
+        regions, left_out = self._regions(item, annotations, options.labels)
         loaded = load_image_from(
             image_file,
             owner=item.source,
@@ -150,7 +150,8 @@ class CocoReader:
             fingerprint=(item.annotations_print, image_print),
             # The annotations' print is their content already.
             digests=(None, image_digest),
-            warnings=(WARNING_UNKNOWN_SKIPPED,) if skipped else (),
+            warnings=(WARNING_UNKNOWN_SKIPPED,) if left_out else (),
+            tallies=tally_of(WARNING_UNKNOWN_SKIPPED, left_out),
             objects_read=len(annotations),
             where=_where(item),
             object_list=functools.partial(objects, regions),
@@ -158,9 +159,11 @@ class CocoReader:
 
     def _regions(
         self, item: CocoImage, annotations: list[dict[str, Any]], labels: LabelTable
-    ) -> tuple[list[Region], bool]:
-        """The regions to paint, in file order, and whether any was skipped."""
-        regions, skipped, number = [], False, 0
+    ) -> tuple[list[Region], Counter[str]]:
+        """The regions to paint, in file order, and how many annotations of
+        each category --skip-unknown left out."""
+        regions, number = [], 0
+        left_out: Counter[str] = Counter()
         for index, annotation in enumerate(annotations):
             where = f"annotation {annotation.get('id', f'[{index}]')}"
             category_id = annotation.get("category_id")
@@ -177,7 +180,7 @@ class CocoReader:
             class_id = labels.ids.get(name)
             if class_id is None:
                 if self.skip_unknown:
-                    skipped = True
+                    left_out[name] += 1
                     continue
                 raise AnnotationError(
                     item.source,
@@ -213,7 +216,7 @@ class CocoReader:
                 regions.append(
                     Region(rle, class_id, number, name, _polygons(annotation))
                 )
-        return regions, skipped
+        return regions, left_out
 
 
 def _polygons(annotation: dict[str, Any]) -> tuple[tuple[float, ...], ...] | None:
