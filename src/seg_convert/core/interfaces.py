@@ -101,6 +101,12 @@ class SampleSource(Protocol):
         ...
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """What the run should say once about the inputs as a whole (COCO:
+        Roboflow's placeholder category, left out)."""
+        ...
+
+    @property
     def check(self) -> Check:
         """The per-sample check (read, classes, image, rasterize)."""
         ...

@@ -157,7 +157,7 @@ def convert(
         options=options,
         inputs=len(inputs),
         results=tuple(results),
-        warnings=warnings + _font_warning(options),
+        warnings=source.notes + warnings + _font_warning(options),
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from seg_convert.sources.coco.exports import split_of_file
 from tests.conftest import gradient_image
 from tests.sources.coco.test_coco2voc import (
     CATEGORIES,
@@ -157,3 +158,116 @@ def test_a_single_images_folder_serves_every_file(tmp_path: Path) -> None:
     val = write_coco(tmp_path / "val.json", ["b.png"], 10)
     result = coco2voc([train, val], tmp_path / "out", images, "--noviz")
     assert result.exit_code == 0, result.stderr
+
+
+ROBOFLOW_CATEGORIES = [
+    {"id": 0, "name": "pets-abc12", "supercategory": "none"},
+    {"id": 1, "name": "cat", "supercategory": "pets-abc12"},
+    {"id": 2, "name": "dog", "supercategory": "pets-abc12"},
+]
+
+
+def roboflow_tree(root: Path, categories: list[dict[str, Any]]) -> list[Path]:
+    """Roboflow's COCO export: train/, valid/, test/, each with its images
+    and _annotations.coco.json (category 0 the project's placeholder)."""
+    files = []
+    for number, folder in enumerate(("train", "valid", "test")):
+        name = f"{folder}_1_jpg.rf.{number}.jpg"
+        save_image(root / folder / name)
+        image = {"id": 0, "file_name": name, "width": WIDTH, "height": HEIGHT}
+        document = {
+            "images": [image],
+            "annotations": [annotation(0, 0, 1 + number % 2, SQUARE)],
+            "categories": categories,
+        }
+        path = root / folder / "_annotations.coco.json"
+        path.write_text(json.dumps(document))
+        files.append(path)
+    return files
+
+
+def roboflow_run(root: Path, out: Path, *args: str) -> Any:
+    files = roboflow_tree(root, ROBOFLOW_CATEGORIES)
+    folders = [str(path.parent) for path in files]
+    return coco2voc(
+        files, out, folders[0], "--images", folders[1], "--images", folders[2], *args
+    )
+
+
+def test_roboflow_splits_by_folder_and_its_placeholder_is_left_out(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    result = roboflow_run(tmp_path / "export", out, "--noviz")
+    assert result.exit_code == 0, result.stderr
+    sets = out / "ImageSets" / "Segmentation"
+    assert (sets / "train.txt").read_text() == "train_1_jpg.rf.0\n"
+    assert (sets / "val.txt").read_text() == "valid_1_jpg.rf.1\n"
+    assert (sets / "test.txt").read_text() == "test_1_jpg.rf.2\n"
+    assert (sets / "trainval.txt").read_text() == (
+        "train_1_jpg.rf.0\nvalid_1_jpg.rf.1\n"
+    )
+    assert (out / "class_names.txt").read_text() == "_background_\ncat\ndog\n"
+    assert (
+        "warning: category 0 ('pets-abc12') left out: Roboflow's placeholder "
+        "(supercategory 'none', the supercategory of every other category, and "
+        "no annotation uses it)"
+    ) in result.stderr
+    assert "no sample is in" not in result.stderr  # every split is fixed
+
+
+def test_the_voc_layout_lists_the_test_split(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = roboflow_run(tmp_path / "export", out, "--noviz", "--layout", "voc")
+    assert result.exit_code == 0, result.stderr
+    main = out / "ImageSets" / "Main"
+    assert (main / "test.txt").read_text() == "test_1_jpg.rf.2\n"
+    assert (main / "cat_test.txt").read_text() == "test_1_jpg.rf.2  1\n"
+    assert (main / "dog_test.txt").read_text() == "test_1_jpg.rf.2 -1\n"
+    assert (main / "trainval.txt").read_text() == (
+        "train_1_jpg.rf.0\nvalid_1_jpg.rf.1\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["used", "other-supercategory", "not-none"],
+)
+def test_a_category_0_that_is_no_placeholder_is_a_class(
+    tmp_path: Path, change: str
+) -> None:
+    categories = [dict(category) for category in ROBOFLOW_CATEGORIES]
+    if change == "other-supercategory":
+        categories[2]["supercategory"] = "animals"
+    if change == "not-none":
+        categories[0]["supercategory"] = "pets"
+    files = roboflow_tree(tmp_path / "export", categories)
+    if change == "used":
+        document = json.loads(files[0].read_text())
+        document["annotations"][0]["category_id"] = 0
+        files[0].write_text(json.dumps(document))
+    out = tmp_path / "out"
+    result = coco2voc(files[:1], out, files[0].parent, "--noviz")
+    assert result.exit_code == 0, result.stderr
+    assert (out / "class_names.txt").read_text() == (
+        "_background_\npets-abc12\ncat\ndog\n"
+    )
+    assert "placeholder" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("relative", "split"),
+    [
+        ("train/_annotations.coco.json", "train"),
+        ("valid/_annotations.coco.json", "val"),
+        ("val/_annotations.coco.json", "val"),
+        ("test/_annotations.coco.json", "test"),
+        ("annotations/instances_test2017.json", "test"),
+        ("train/instances_val.json", "val"),  # the file's name first
+        ("export/_annotations.coco.json", None),
+    ],
+)
+def test_the_split_of_a_file_by_its_name_then_its_folder(
+    relative: str, split: str | None
+) -> None:
+    assert split_of_file(Path("/data") / relative) == split

@@ -35,7 +35,7 @@ from seg_convert.core.inputs import STATE_DIR
 from seg_convert.core.interfaces import OutputFormat, named_by_stem
 from seg_convert.core.options import COCO, Options
 from seg_convert.core.sample import CheckedSample, WrittenSample
-from seg_convert.core.splits import split_of
+from seg_convert.core.splits import TEST_SPLIT, all_samples, split_of
 from seg_convert.core.version import __version__
 from seg_convert.formats.coco.annotations import (
     annotation_fields,
@@ -72,6 +72,7 @@ ALL_FOLDERS = frozenset(
 PANOPTIC_FILES = tuple(f"{ANNOTATIONS_DIR}/panoptic_{split}.json" for split in SPLITS)
 DATASET_FILES = (
     *(f"{ANNOTATIONS_DIR}/instances_{split}.json" for split in SPLITS),
+    f"{ANNOTATIONS_DIR}/instances_{TEST_SPLIT}.json",
     *PANOPTIC_FILES,
 )
 
@@ -182,7 +183,7 @@ class CocoWriter:
                 remove(root / relative, root=root)
         if not complete:
             return ()  # a shard: the run without --shard assembles the files
-        stems = sorted(splits["trainval"])
+        stems = all_samples(splits)
         image_ids = {stem: number for number, stem in enumerate(stems, 1)}
         first_annotation = {}
         count = 1
@@ -191,7 +192,10 @@ class CocoWriter:
             count += len(_read_part(root, stem)["annotations"])
         info = _info()
         names = self.options.labels.names
-        for split in SPLITS:
+        test = f"{ANNOTATIONS_DIR}/instances_{TEST_SPLIT}.json"
+        if not splits.get(TEST_SPLIT):
+            remove(root / test, root=root)
+        for split in (*SPLITS, *((TEST_SPLIT,) if splits.get(TEST_SPLIT) else ())):
             members = splits[split]
             write_coco_json(
                 root / ANNOTATIONS_DIR / f"instances_{split}.json",

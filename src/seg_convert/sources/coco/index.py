@@ -22,7 +22,7 @@ import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import numpy as np
@@ -30,6 +30,11 @@ import numpy as np
 from seg_convert.core.errors import InputError
 from seg_convert.core.fingerprints import FilePrint
 from seg_convert.core.inputs import Input
+from seg_convert.sources.coco.exports import (
+    file_stem,
+    roboflow_placeholder,
+    split_of_file,
+)
 
 _CHUNK = 1 << 20
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -37,8 +42,6 @@ _DECODER = json.JSONDecoder()
 _DIGEST_BYTES = 8
 # Longer than any token an error can point into the start of: a \uXXXX escape.
 _LONGEST_TOKEN = 8
-# Words in a file name that fix its images' split (COCO's instances_val2017.json).
-SPLIT_WORDS = ("train", "val")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class CocoImage(Input):
     height: int
     spans: bytes = field(repr=False)
     annotations_print: FilePrint
-    split: str | None  # train or val when the file's name says it
+    split: str | None  # train, val or test when the file's name or folder says it
 
     def annotation_spans(self) -> list[tuple[int, int]]:
         offsets = array("q")
@@ -74,6 +77,8 @@ class CocoIndex:
     files: tuple[Path, ...]
     images: tuple[CocoImage, ...]
     categories: Mapping[int, str]
+    # Roboflow's placeholder (id, name), left out of ``categories``.
+    placeholder: tuple[int, str] | None = None
 
 
 @dataclass
@@ -85,6 +90,7 @@ class _FileScan:
     image_ids: array[int] = field(default_factory=lambda: array("q"))
     spans: array[int] = field(default_factory=lambda: array("q"))
     digests: bytearray = field(default_factory=bytearray)
+    used_categories: set[int] = field(default_factory=set)
 
 
 def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
@@ -95,7 +101,12 @@ def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
     the file does not have, two images of one name, categories that disagree.
     """
     categories: dict[int, str] = {}
-    scans = [_scan_file(path, categories) for path in paths]
+    supercategories: dict[int, object] = {}
+    scans = [_scan_file(path, categories, supercategories) for path in paths]
+    used = set().union(*(scan.used_categories for scan in scans))
+    placeholder = roboflow_placeholder(categories, supercategories, used)
+    if placeholder is not None:
+        del categories[placeholder[0]]
     names = json.dumps(sorted(categories.items()), ensure_ascii=True).encode()
     salt = hashlib.blake2b(salt + b"\0" + names).digest()
     images: list[CocoImage] = []
@@ -111,20 +122,12 @@ def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
                     f"would both be written as {image.stem!r} (rename one)",
                 )
             images.append(image)
-    return CocoIndex(files=tuple(paths), images=tuple(images), categories=categories)
-
-
-def file_stem(file_name: str) -> str:
-    """The name a ``file_name`` gives its outputs: its last part's, without the
-    extension (``\\`` separates parts too, as Label Studio writes them on
-    Windows)."""
-    return PurePosixPath(file_name.replace("\\", "/")).stem
-
-
-def split_of_file(path: Path) -> str | None:
-    """``train`` or ``val`` when the file's name holds one of them only."""
-    found = [word for word in SPLIT_WORDS if word in path.name.lower()]
-    return found[0] if len(found) == 1 else None
+    return CocoIndex(
+        files=tuple(paths),
+        images=tuple(images),
+        categories=categories,
+        placeholder=placeholder,
+    )
 
 
 def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
@@ -167,7 +170,9 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         )
 
 
-def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
+def _scan_file(
+    path: Path, categories: dict[int, str], supercategories: dict[int, object]
+) -> _FileScan:
     scan = _FileScan(path)
     try:
         with path.open("rb") as stream:
@@ -180,7 +185,7 @@ def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
                 elif key == "annotations":
                     _read_annotations(reader, scan)
                 elif key == "categories":
-                    _read_categories(reader, categories)
+                    _read_categories(reader, categories, supercategories)
                 else:
                     reader.value()
     except OSError as error:
@@ -216,13 +221,18 @@ def _read_annotations(reader: _Reader, scan: _FileScan) -> None:
         if not isinstance(item, dict):
             raise InputError(reader.path, f"{where} is not an object")
         scan.image_ids.append(_integer(reader.path, where, item, "image_id"))
+        category_id = item.get("category_id")
+        if isinstance(category_id, int):
+            scan.used_categories.add(category_id)
         scan.spans.extend((start, end))
         scan.digests += hashlib.blake2b(
             reader.bytes_between(start, end), digest_size=_DIGEST_BYTES
         ).digest()
 
 
-def _read_categories(reader: _Reader, categories: dict[int, str]) -> None:
+def _read_categories(
+    reader: _Reader, categories: dict[int, str], supercategories: dict[int, object]
+) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         where = f"categories[{index}]"
         item = _record(reader.path, where, reader.bytes_between(start, end))
@@ -230,6 +240,7 @@ def _read_categories(reader: _Reader, categories: dict[int, str]) -> None:
         name = item.get("name")
         if not isinstance(name, str) or not name:
             raise InputError(reader.path, f"{where}: 'name' is not a name")
+        supercategories.setdefault(category_id, item.get("supercategory"))
         known = categories.setdefault(category_id, name)
         if known != name:
             raise InputError(

@@ -23,7 +23,6 @@ from seg_convert.core.errors import (
     AnnotationError,
     ImageError,
     InputError,
-    LabelsError,
     SegConvertError,
     UsageProblem,
 )
@@ -31,17 +30,16 @@ from seg_convert.core.fingerprints import Fingerprint, content_digest, file_prin
 from seg_convert.core.inputs import Input, InputSet, stem_problem
 from seg_convert.core.interfaces import OpenedSource
 from seg_convert.core.labels import (
-    BACKGROUND_NAME,
     IGNORE_ID,
     IGNORE_NAME,
     LabelTable,
-    parse_labels,
 )
 from seg_convert.core.options import Options
 from seg_convert.core.sample import CheckedSample
 from seg_convert.core.tallies import tally_of
 from seg_convert.io.image_loading import load_image_from
 from seg_convert.sources.coco import CrowdMode, PaintOrder
+from seg_convert.sources.coco.categories import category_labels
 from seg_convert.sources.coco.index import CocoImage, CocoIndex, index_coco_files
 from seg_convert.sources.coco.masks import (
     Region,
@@ -294,7 +292,21 @@ class CocoSource:
             "skip_unknown": self.reader.skip_unknown,
             "order": self.reader.order,
             "crowd": self.reader.crowd,
+            "placeholder_category": None
+            if self.index.placeholder is None
+            else self.index.placeholder[0],
         }
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        if self.index.placeholder is None:
+            return ()
+        category_id, name = self.index.placeholder
+        return (
+            f"category {category_id} ({name!r}) left out: Roboflow's placeholder "
+            "(supercategory 'none', the supercategory of every other category, "
+            "and no annotation uses it)",
+        )
 
     @property
     def check(self) -> CocoReader:
@@ -372,31 +384,6 @@ def open_coco(
         crowd=crowd,
     )
     return CocoSource(reader=reader, index=index)
-
-
-def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
-    """``_background_`` then the category names in id order: dense class ids
-    1..K whatever the COCO ids. ``where`` names the files in messages."""
-    seen: dict[str, int] = {}
-    for category_id in sorted(categories):
-        name = categories[category_id]
-        if name in (BACKGROUND_NAME, IGNORE_NAME):
-            raise LabelsError(
-                where,
-                f"category {category_id} is named {name!r}, which the class table "
-                "keeps for id 0 or void (give --labels)",
-            )
-        if name in seen:
-            raise LabelsError(
-                where,
-                f"categories {seen[name]} and {category_id} are both named "
-                f"{name!r} (give --labels, which maps categories by name)",
-            )
-        seen[name] = category_id
-    names = [categories[category_id] for category_id in sorted(categories)]
-    return parse_labels(
-        [IGNORE_NAME, BACKGROUND_NAME, *names], where=where, unit="item"
-    )
 
 
 def open_source(params: Mapping[str, Any]) -> OpenedSource:

@@ -74,6 +74,10 @@ class LabelmeSource:
         }
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        return ()
+
+    @property
     def check(self) -> Check:
         return check_file
 
