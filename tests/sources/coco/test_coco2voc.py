@@ -461,7 +461,7 @@ def test_two_images_of_one_stem_are_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert (
         f"{path}: image 2 (b/x.jpg) and image 1 (a/x.png) of {path.name} would "
-        "both be written as 'x' (rename one)"
+        "both be written as 'x' (rename one, or use --flatten-names)"
     ) in result.stderr
 
 

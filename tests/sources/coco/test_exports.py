@@ -271,3 +271,18 @@ def test_the_split_of_a_file_by_its_name_then_its_folder(
     relative: str, split: str | None
 ) -> None:
     assert split_of_file(Path("/data") / relative) == split
+
+
+def test_flatten_names_names_images_by_their_folders(tmp_path: Path) -> None:
+    images = tmp_path / "images"
+    save_image(images / "a" / "x.jpg")
+    save_image(images / "b" / "x.jpg")
+    path = write_coco(tmp_path / "instances.json", ["a/x.jpg", "b\\x.jpg"])
+    out = tmp_path / "out"
+    assert coco2voc([path], out, images, "--noviz").exit_code == 2
+    result = coco2voc([path], out, images, "--noviz", "--flatten-names")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (out / "JPEGImages").iterdir()) == [
+        "a__x.jpg",
+        "b__x.jpg",
+    ]

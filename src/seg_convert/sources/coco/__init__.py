@@ -37,6 +37,13 @@ SOURCE = SourceSpec(
             "by name [default: the categories sorted by id are classes 1..K].",
         ),
         OptionSpec(
+            ("--flatten-names",),
+            "flag",
+            "Name samples by their file_name's folders too, joined by __ "
+            "(a/x.jpg -> a__x), so equal names in different folders do not "
+            "collide.",
+        ),
+        OptionSpec(
             ("--skip-unknown",),
             "flag",
             "Leave out annotations of categories --labels lacks (reported), "

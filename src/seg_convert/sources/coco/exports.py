@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
+from seg_convert.core.inputs import FLATTEN_SEPARATOR
+
 # Words in a file name that fix its images' split (COCO's instances_val2017.json).
 SPLIT_WORDS = ("train", "val", "test")
 # Folder names that do, when the file's name says none (Roboflow's
@@ -19,11 +21,15 @@ PLACEHOLDER_ID = 0
 PLACEHOLDER_SUPERCATEGORY = "none"
 
 
-def file_stem(file_name: str) -> str:
+def file_stem(file_name: str, *, flatten: bool = False) -> str:
     """The name a ``file_name`` gives its outputs: its last part's, without the
     extension (``\\`` separates parts too, as Label Studio writes them on
-    Windows)."""
-    return PurePosixPath(file_name.replace("\\", "/")).stem
+    Windows); with ``flatten``, its folders too, joined by ``__`` (``a/x.jpg``
+    -> ``a__x``), as labelme2voc's --flatten-names names files."""
+    path = PurePosixPath(file_name.replace("\\", "/"))
+    if not flatten:
+        return path.stem
+    return FLATTEN_SEPARATOR.join((*path.parent.parts, path.stem)).lstrip("/")
 
 
 def split_of_file(path: Path) -> str | None:

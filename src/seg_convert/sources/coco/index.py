@@ -79,6 +79,7 @@ class CocoIndex:
     categories: Mapping[int, str]
     # Roboflow's placeholder (id, name), left out of ``categories``.
     placeholder: tuple[int, str] | None = None
+    flatten_names: bool = False  # images named by their folders too
 
 
 @dataclass
@@ -93,8 +94,11 @@ class _FileScan:
     used_categories: set[int] = field(default_factory=set)
 
 
-def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
-    """Index ``paths``; ``salt`` (the reading options) goes into every print.
+def index_coco_files(
+    paths: Sequence[Path], *, salt: bytes, flatten_names: bool = False
+) -> CocoIndex:
+    """Index ``paths``; ``salt`` (the reading options) goes into every print;
+    ``flatten_names`` names images by their file_name's folders too.
 
     Raises InputError for what makes a file unusable as a whole: invalid JSON,
     an image record without id, file name or size, an annotation of an image
@@ -112,14 +116,15 @@ def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
     images: list[CocoImage] = []
     first: dict[str, CocoImage] = {}
     for scan in scans:
-        for image in _file_images(scan, salt):
+        for image in _file_images(scan, salt, flatten=flatten_names):
             other = first.setdefault(image.stem, image)
             if other is not image:
                 raise InputError(
                     image.source,
                     f"image {image.image_id} ({image.file_name}) and image "
                     f"{other.image_id} ({other.file_name}) of {other.source.name} "
-                    f"would both be written as {image.stem!r} (rename one)",
+                    f"would both be written as {image.stem!r} (rename one, or use "
+                    "--flatten-names)",
                 )
             images.append(image)
     return CocoIndex(
@@ -127,10 +132,11 @@ def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
         images=tuple(images),
         categories=categories,
         placeholder=placeholder,
+        flatten_names=flatten_names,
     )
 
 
-def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
+def _file_images(scan: _FileScan, salt: bytes, *, flatten: bool) -> Iterator[CocoImage]:
     ids = np.frombuffer(scan.image_ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")  # file order within an image
     sorted_ids = ids[order]
@@ -156,7 +162,7 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         ).digest()
         yield CocoImage(
             source=scan.path,
-            stem=file_stem(file_name),
+            stem=file_stem(file_name, flatten=flatten),
             image_id=image_id,
             file_name=file_name,
             width=width,

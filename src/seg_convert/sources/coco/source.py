@@ -274,7 +274,12 @@ class CocoSource:
     @property
     def input_set(self) -> InputSet:
         folders = [("--images", folder) for folder in self._folders]
-        return (*self.index.files, *(part for pair in folders for part in pair))
+        words = ("--flatten-names",) * self.index.flatten_names
+        return (
+            *self.index.files,
+            *(part for pair in folders for part in pair),
+            *words,
+        )
 
     @property
     def _folders(self) -> list[Path]:
@@ -292,6 +297,7 @@ class CocoSource:
             "skip_unknown": self.reader.skip_unknown,
             "order": self.reader.order,
             "crowd": self.reader.crowd,
+            "flatten_names": self.index.flatten_names,
             "placeholder_category": None
             if self.index.placeholder is None
             else self.index.placeholder[0],
@@ -365,17 +371,19 @@ def open_coco(
     skip_unknown: bool = False,
     order: PaintOrder = "file",
     crowd: CrowdMode = "void",
+    flatten_names: bool = False,
 ) -> CocoSource:
     """Index ``annotation_files`` (see ``coco_index``) into a source of their
     images, which are in ``images_dir``: one folder for all, or one per file in
     their order (COCO 2017's train2017/ and val2017/). The reading options are
     part of every image's fingerprint, so a change of them converts every image
-    again."""
+    again. ``flatten_names`` names images by their file_name's folders too
+    (``a/x.jpg`` -> ``a__x``)."""
     if not annotation_files:
         raise InputError(None, "no COCO annotation files given")
     images_dirs = _images_dirs(annotation_files, images_dir)
     salt = json.dumps([skip_unknown, order, crowd]).encode()
-    index = index_coco_files(annotation_files, salt=salt)
+    index = index_coco_files(annotation_files, salt=salt, flatten_names=flatten_names)
     reader = CocoReader(
         images_dirs=images_dirs,
         categories=dict(index.categories),
@@ -400,5 +408,6 @@ def open_source(params: Mapping[str, Any]) -> OpenedSource:
         skip_unknown=params["skip_unknown"],
         order="area" if params["order"] == "area" else "file",
         crowd="class" if params["crowd"] == "class" else "void",
+        flatten_names=params["flatten_names"],
     )
     return OpenedSource(source, source.category_labels() if labels is None else labels)
