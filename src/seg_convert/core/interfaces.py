@@ -151,6 +151,8 @@ class OutputFormat:
     ``remove_dataset_files`` removes its once-per-dataset files (a run in
     another format does). ``split_in_samples``: the split shapes each sample's
     files (a folder per split), so a change of split converts samples again.
+    ``layout`` names the layout of the files, when a format changed it: it is
+    in the re-run key, so samples of the older layout are converted again.
     """
 
     name: str
@@ -159,6 +161,7 @@ class OutputFormat:
     owns: Callable[[str, str], bool]
     remove_dataset_files: Callable[[Path], None]
     split_in_samples: bool = False
+    layout: str = ""
 
 
 @dataclass(frozen=True)

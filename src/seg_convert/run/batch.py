@@ -115,7 +115,9 @@ def convert(
     all_inputs, inputs = _inputs(source, output_dir, report_path, options.shard)
     shard = options.shard
     key = options.sample_key(
-        output_format.name, with_split=output_format.split_in_samples
+        output_format.name,
+        with_split=output_format.split_in_samples,
+        layout=output_format.layout,
     )
     state_dir = prepare_state_dir(output_dir)
     with acquire_output_lock(

@@ -565,8 +565,17 @@ def test_round_trip_through_labelme2coco_crop_covered(
     result = runner.invoke(cli, ["labelme2voc", str(source), str(voc_out), *common])
     assert result.exit_code == 0, result.output
     files = sorted((coco_out / "annotations").glob("instances_*.json"))
+    # Each file's image root: images/train/ and images/val/.
+    folders = [coco_out / "images" / path.stem.split("_")[-1] for path in files]
     result = coco2voc(
-        files, back, coco_out / "JPEGImages", "--labels", labels_file, "--noviz"
+        files,
+        back,
+        folders[0],
+        "--images",
+        folders[1],
+        "--labels",
+        labels_file,
+        "--noviz",
     )
     assert result.exit_code == 0, result.output
     for i in range(8):

@@ -1,8 +1,9 @@
 """Writing a COCO dataset: instances and, optionally, panoptic annotations.
 
-Layout (COCO's own: one image root, ``file_name`` relative to it)::
+Layout (an image root per split, ``file_name`` relative to it, as Datumaro,
+CVAT and the YOLO format lay images out)::
 
-    JPEGImages/NAME.jpg
+    images/{train,val}/NAME.jpg
     annotations/instances_{train,val}.json
     annotations/panoptic_{train,val}.json        with --panoptic
     annotations/panoptic_{train,val}/NAME.png    with --panoptic
@@ -60,14 +61,27 @@ from seg_convert.io.dataset_files import (
 from seg_convert.render.visualize import draw_outlines, draw_visualization
 
 ANNOTATIONS_DIR = "annotations"
+COCO_IMAGES_DIR = "images"  # images/<split>/NAME.jpg
+# The layout's name in the re-run key: samples of the JPEGImages/ layout of
+# releases before it are converted again.
+LAYOUT = "images/<split>"
 VISUALIZATION_DIR = "Visualization"
 PARTS_DIR = f"{STATE_DIR}/coco"
 SPLITS = ("train", "val")
 PANOPTIC_FOLDERS = tuple(f"{ANNOTATIONS_DIR}/panoptic_{split}" for split in SPLITS)
+IMAGE_FOLDERS = tuple(f"{COCO_IMAGES_DIR}/{split}" for split in SPLITS)
 # Every folder any options put into a COCO dataset, and the once-per-dataset
 # files: what a run in another format may have to clean up.
 ALL_FOLDERS = frozenset(
-    {IMAGES_DIR, ANNOTATIONS_DIR, PARTS_DIR, VISUALIZATION_DIR, *PANOPTIC_FOLDERS}
+    {
+        IMAGES_DIR,  # the layout of releases before images/<split>/
+        COCO_IMAGES_DIR,
+        *IMAGE_FOLDERS,
+        ANNOTATIONS_DIR,
+        PARTS_DIR,
+        VISUALIZATION_DIR,
+        *PANOPTIC_FOLDERS,
+    }
 )
 PANOPTIC_FILES = tuple(f"{ANNOTATIONS_DIR}/panoptic_{split}.json" for split in SPLITS)
 DATASET_FILES = (
@@ -103,7 +117,7 @@ class CocoWriter:
         return True  # objects are what COCO annotates
 
     def dataset_dirs(self) -> list[str]:
-        dirs = [IMAGES_DIR, ANNOTATIONS_DIR, PARTS_DIR]
+        dirs = [*IMAGE_FOLDERS, ANNOTATIONS_DIR, PARTS_DIR]
         if self.options.visualize:
             dirs.append(VISUALIZATION_DIR)
         if self.options.panoptic:
@@ -134,9 +148,12 @@ class CocoWriter:
             "image": {"file_name": f"{stem}.jpg", "height": height, "width": width},
             "annotations": annotations,
         }
+        split = split_of(
+            stem, val_fraction=options.val_fraction, seed=options.split_seed
+        )
         files: list[tuple[Path, Content]] = [
             (
-                root / IMAGES_DIR / f"{stem}.jpg",
+                root / COCO_IMAGES_DIR / split / f"{stem}.jpg",
                 dataset_jpeg(sample.image.rgb, sample.image.jpeg),
             )
         ]
@@ -146,9 +163,6 @@ class CocoWriter:
                 instances=arrays.instances,
                 instance_classes={item.number: item.class_id for item in objects},
                 stuff_ids=self._stuff_ids(),
-            )
-            split = split_of(
-                stem, val_fraction=options.val_fraction, seed=options.split_seed
             )
             folder = root / ANNOTATIONS_DIR / f"panoptic_{split}"
             files.append((folder / f"{stem}.png", panoptic_png(segments)))
@@ -343,5 +357,6 @@ OUTPUT_FORMAT = OutputFormat(
     folders=ALL_FOLDERS,
     owns=named_by_stem(ALL_FOLDERS),
     remove_dataset_files=remove_dataset_files,
-    split_in_samples=True,  # panoptic PNGs go into a folder per split
+    split_in_samples=True,  # images (and panoptic PNGs) go into a folder per split
+    layout=LAYOUT,
 )
