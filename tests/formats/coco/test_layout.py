@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from seg_convert.cli import cli
 from seg_convert.core.labels import LabelTable
 from seg_convert.core.options import COCO, Options
-from seg_convert.formats.coco.writer import OUTPUT_FORMAT
+from seg_convert.formats.coco.writer import OUTPUT_FORMAT, CocoWriter
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -83,3 +83,31 @@ def test_the_layout_is_in_the_rerun_key() -> None:
     assert OUTPUT_FORMAT.layout
     assert options.sample_key(COCO, with_split=True, layout="") == key
     assert options.sample_key(COCO, with_split=True, layout=OUTPUT_FORMAT.layout) != key
+
+
+def test_a_test_split_gets_its_own_instances_file(tmp_path: Path) -> None:
+    """No labelme input fixes a split, but a source may (Roboflow's test/):
+    instances_test.json then holds it, and goes when the split is empty."""
+    out = tmp_path / "out"
+    assert labelme2coco(REPO / "examples" / "street", out).exit_code == 0
+    labels = LabelTable(
+        names=tuple(REPO.joinpath("labels.txt").read_text().split()[1:])
+    )
+    writer = CocoWriter(Options(labels=labels))
+    splits = {
+        "train": ["street_01", "street_02"],
+        "val": ["street_03"],
+        "trainval": ["street_01", "street_02", "street_03"],
+        "test": ["street_04", "street_05"],
+    }
+    writer.write_dataset(out, splits=splits, complete=True)
+    test = json.loads((out / "annotations" / "instances_test.json").read_text())
+    assert [image["file_name"] for image in test["images"]] == [
+        "street_04.jpg",
+        "street_05.jpg",
+    ]
+    train = json.loads((out / "annotations" / "instances_train.json").read_text())
+    ids = {image["id"] for image in train["images"]}
+    assert not ids & {image["id"] for image in test["images"]}
+    writer.write_dataset(out, splits={**splits, "test": []}, complete=True)
+    assert not (out / "annotations" / "instances_test.json").exists()
