@@ -165,3 +165,21 @@ def test_a_run_that_wrote_no_sample_does_not_hold_the_directory(
     folder = labelme_dir(tmp_path / "data", "a1")
     result = convert(folder, tmp_path / "out", labels_file)
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_forged_record_makes_the_manifest_unreadable(
+    tmp_path: Path, labels_file: Path
+) -> None:
+    folder = labelme_dir(tmp_path / "data", "a1")
+    out = tmp_path / "out"
+    assert convert(folder, out, labels_file).exit_code == 0
+    path = out / ".seg-convert" / "manifest.json"
+    data = manifest(out)
+    data["inputs"] = {"relative": "data", "absolute": ["/x"]}
+    path.write_text(json.dumps(data))
+    result = convert(folder, out, labels_file)
+    assert result.exit_code == 2
+    assert "unreadable seg-convert manifest ('inputs' does not list paths)" in (
+        result.stderr
+    )
+    assert convert(folder, out, labels_file, "--force").exit_code == 0

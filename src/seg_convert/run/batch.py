@@ -32,9 +32,9 @@ from seg_convert.io.locking import acquire_output_lock
 from seg_convert.render.fonts import choose_font, undrawable_names_warning
 from seg_convert.run import registry
 from seg_convert.run.convert_file import convert_file
+from seg_convert.run.input_sets import inputs_record
 from seg_convert.run.output_dir import prepare_folders, prepare_state_dir
 from seg_convert.run.output_state import OutputState, Plan
-from seg_convert.run.state_records import inputs_record
 from seg_convert.run.workers import run_files
 
 

@@ -34,11 +34,11 @@ from seg_convert.core.sample import FileResult
 from seg_convert.core.shards import Shard
 from seg_convert.io.atomic import write_if_changed
 from seg_convert.io.confined import folder_of, remove, remove_empty_folder
+from seg_convert.run.input_sets import InputsRecord
 from seg_convert.run.output_dir import is_plain_file
 from seg_convert.run.state_records import (
     MANIFEST_VERSION,
     Entry,
-    InputsRecord,
     Owns,
     check_relative,
     entry_item,

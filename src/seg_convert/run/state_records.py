@@ -20,9 +20,13 @@ from typing import Any
 
 from seg_convert.core.errors import OutputError
 from seg_convert.core.fingerprints import NO_DIGESTS, Digests, FilePrint, Fingerprint
-from seg_convert.core.inputs import InputSet
 from seg_convert.core.shards import Shard
 from seg_convert.io.confined import read_regular, remove
+from seg_convert.run.input_sets import (
+    InputsRecord,
+    check_same_inputs,
+    recorded_inputs,
+)
 
 MANIFEST_VERSION = 1
 
@@ -52,55 +56,6 @@ class Entry:
     fingerprint: Fingerprint
     outputs: tuple[str, ...]
     digests: Digests = NO_DIGESTS
-
-
-@dataclass(frozen=True)
-class InputsRecord:
-    """A source's input set as the manifest records it: its paths relative to
-    the parent of OUTPUT_DIR (the same when the whole tree is moved, as a CI
-    checkout in another folder each time) and resolved (the same when only
-    OUTPUT_DIR is moved); option words as they are."""
-
-    relative: tuple[str, ...]
-    absolute: tuple[str, ...]
-
-    def matches(self, other: InputsRecord) -> bool:
-        return self.relative == other.relative or self.absolute == other.absolute
-
-    def describe(self) -> str:
-        return " ".join(self.relative)
-
-    def item(self) -> dict[str, list[str]]:
-        return {"relative": list(self.relative), "absolute": list(self.absolute)}
-
-
-def inputs_record(input_set: InputSet, output_dir: Path) -> InputsRecord:
-    """How ``input_set`` is recorded in the manifest of ``output_dir``."""
-    base = output_dir.resolve().parent
-    relative, absolute = [], []
-    for part in input_set:
-        if isinstance(part, str):
-            relative.append(part)
-            absolute.append(part)
-            continue
-        resolved = part.resolve()
-        relative.append(PurePosixPath(Path(os.path.relpath(resolved, base))).as_posix())
-        absolute.append(PurePosixPath(resolved).as_posix())
-    return InputsRecord(relative=tuple(relative), absolute=tuple(absolute))
-
-
-def _recorded_inputs(value: object) -> InputsRecord | None:
-    """The input set a manifest records (None: a release before the record)."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise CorruptState("'inputs' is not an object")
-    forms: list[tuple[str, ...]] = []
-    for form in (value.get("relative"), value.get("absolute")):
-        if not isinstance(form, list) or not all(isinstance(p, str) for p in form):
-            raise CorruptState("'inputs' does not list paths")
-        forms.append(tuple(form))
-    return InputsRecord(relative=forms[0], absolute=forms[1])
 
 
 def check_relative(text: object) -> tuple[str, ...]:
@@ -234,7 +189,7 @@ def _load_file(
                 "would replace (choose another output directory, or give --force "
                 "to replace it)",
             )
-        recorded = _recorded_inputs(data.get("inputs"))
+        recorded = recorded_inputs(data.get("inputs"))
         records = [
             (key, stem, _checked(stem, item, owns)) for stem, item in entries.items()
         ]
@@ -252,20 +207,8 @@ def _load_file(
         (key, stem, entry)
         for stem, entry in _journal_entries(journal, owns, force=force)
     ]
-    if (
-        records
-        and not force
-        and inputs is not None
-        and recorded is not None
-        and not recorded.matches(inputs)
-    ):
-        # Re-running over another input set would remove every sample as gone.
-        raise OutputError(
-            path.parent.parent,
-            f"holds the dataset of {recorded.describe()}; these inputs are "
-            f"{inputs.describe()} (give --force to replace it, or choose another "
-            "output directory)",
-        )
+    if records and not force:
+        check_same_inputs(recorded, inputs, root=path.parent.parent)
     return records
 
 

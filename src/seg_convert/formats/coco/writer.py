@@ -148,9 +148,7 @@ class CocoWriter:
             "image": {"file_name": f"{stem}.jpg", "height": height, "width": width},
             "annotations": annotations,
         }
-        split = split_of(
-            stem, val_fraction=options.val_fraction, seed=options.split_seed
-        )
+        split = self._split(stem)
         files: list[tuple[Path, Content]] = [
             (
                 root / COCO_IMAGES_DIR / split / f"{stem}.jpg",
@@ -239,6 +237,13 @@ class CocoWriter:
                     categories=panoptic_categories(names, stuff_ids=self._stuff_ids()),
                 )
         return ()
+
+    def _split(self, stem: str) -> str:
+        """The split of a sample: the folder its image (and panoptic PNG) is in."""
+        options = self.options
+        return split_of(
+            stem, val_fraction=options.val_fraction, seed=options.split_seed
+        )
 
     def _stuff_ids(self) -> frozenset[int]:
         return frozenset(self.options.labels.ids[name] for name in self.options.stuff)
