@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -191,8 +192,8 @@ def test_write_failure_leaves_no_partial_sample(
     ("labels_text", "message"),
     [
         (
-            "_background_\ncat\n",
-            "line 1 is '_background_', must be __ignore__ (the ignore id -1)",
+            "cat\n_background_\n",
+            "line 1 is 'cat', must be __ignore__ (the ignore id -1)",
         ),
         (
             "__ignore__\n_background_\ncat\ncat\n",
@@ -210,6 +211,23 @@ def test_bad_labels_file_is_a_usage_error(
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_class_names_txt_a_run_wrote_is_its_labels(
+    three_files: Path, tmp_path: Path, labels_file: Path
+) -> None:
+    assert convert(tmp_path, "--labels", labels_file).exit_code == 0
+    class_names = tmp_path / "class_names.txt"
+    shutil.copy(tmp_path / "out" / "class_names.txt", class_names)
+    assert class_names.read_text().startswith("_background_\n")
+    result = run(
+        "labelme2voc", tmp_path / "in", tmp_path / "again", "--labels", class_names
+    )
+    assert result.exit_code == 0, result.stderr
+    classes = "SegmentationClass/a.npy"
+    assert (tmp_path / "again" / classes).read_bytes() == (
+        tmp_path / "out" / classes
+    ).read_bytes()
 
 
 def test_missing_labels_option_is_a_usage_error(

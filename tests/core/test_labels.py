@@ -120,9 +120,15 @@ FILE_ERRORS = [
         "{p}: no labels; the first two lines must be __ignore__ and _background_",
     ),
     (
-        "first-line-not-ignore",
-        lines("_background_", "cat"),
-        "{p}:1: line 1 is '_background_', must be __ignore__ (the ignore id -1)",
+        "class-names-txt-repeats-ignore",
+        lines("_background_", "cat", "__ignore__"),
+        "{p}:3: line 3 repeats '__ignore__' (implied first); each class must "
+        "appear once",
+    ),
+    (
+        "class-names-txt-repeats-a-class",
+        lines("_background_", "cat", "cat"),
+        "{p}:3: line 3 repeats 'cat' from line 2; each class must appear once",
     ),
     (
         "first-line-blank",
@@ -345,3 +351,11 @@ def test_unicode_line_separators_inside_a_line_as_labelme(
         labelme_names = [line.strip() for line in file]
     assert labelme_names == ["__ignore__", "_background_", "cat", "dog"]
     assert read_labels_file(path).names == tuple(labelme_names[1:])
+
+
+def test_a_class_names_txt_we_wrote_is_a_labels_file(tmp_path: Path) -> None:
+    """class_names.txt starts at _background_: the ignore id is implied."""
+    path = tmp_path / "class_names.txt"
+    path.write_bytes(lines("_background_", "cat", "dog"))
+    table = read_labels_file(path)
+    assert dict(table.ids) == {"__ignore__": -1, "_background_": 0, "cat": 1, "dog": 2}

@@ -316,6 +316,7 @@ def spec_option(spec: OptionSpec) -> Callable[[F], F]:
         # A flag not given is off, whatever the spec leaves unsaid.
         default=False if spec.kind == "flag" else spec.default,
         required=spec.required,
+        multiple=spec.multiple,
         show_default=spec.show_default,
         metavar=spec.metavar,
         help=spec.help,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from seg_convert.cli.exits import reporting_errors
+from seg_convert.core.tallies import tallied
 from seg_convert.core.version import __version__
 
 if TYPE_CHECKING:
@@ -65,11 +66,14 @@ def run_conversion(
 
 
 def echo_warnings(results: Iterable[FileResult]) -> None:
-    """One stderr line per kind of leniency, with the number of files."""
+    """One stderr line per kind of leniency, with the number of files and
+    what it counts in all of them."""
+    results = list(results)
     counts = Counter(warning for result in results for warning in result.warnings)
+    tallies = [tally for result in results for tally in result.tallies]
     for warning, count in sorted(counts.items()):
         files = "1 file" if count == 1 else f"{count} files"
-        click.echo(f"warning: {files}: {warning}", err=True)
+        click.echo(f"warning: {files}: {tallied(warning, tallies)}", err=True)
 
 
 def _summary(report: ConversionReport) -> str:

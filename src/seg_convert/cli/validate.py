@@ -90,6 +90,6 @@ def _document(report: ValidationReport) -> dict[str, object]:
         "warnings": [
             {"file": str(result.source), "message": warning}
             for result in report.results
-            for warning in result.warnings
+            for warning in result.warning_lines()
         ],
     }

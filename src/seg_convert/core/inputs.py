@@ -11,6 +11,15 @@ from seg_convert.core.errors import breaks_lines, is_undecodable
 # per-sample parts): never an input, never a sample's name.
 STATE_DIR = ".seg-convert"
 
+# What --flatten-names joins the folders of an input's path with (a/b/1 -> a__b__1).
+FLATTEN_SEPARATOR = "__"
+
+# What a source's inputs are, as a command line names them: its paths (folders,
+# files) and the words of its options that choose inputs (``--recursive``), in a
+# stable order. The output state records it, so that a run over other inputs is
+# never taken for a re-run of the same ones (see ``state_records.InputsRecord``).
+InputSet = tuple[Path | str, ...]
+
 
 @dataclass(frozen=True)
 class Input:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from seg_convert.core.fingerprints import Fingerprint
-from seg_convert.core.inputs import Input
+from seg_convert.core.inputs import Input, InputSet
 from seg_convert.core.labels import LabelTable
 from seg_convert.core.options import Options
 from seg_convert.core.sample import CheckedSample, WrittenSample
@@ -48,8 +48,9 @@ class DatasetWriter(Protocol):
         """Whether samples must be rasterized with instance ids."""
         ...
 
-    def dataset_dirs(self) -> list[str]:
-        """The folders (relative to the output directory) samples go into."""
+    def dataset_dirs(self, splits: Sequence[str]) -> list[str]:
+        """The folders (relative to the output directory) samples go into,
+        when they are in ``splits`` (``core.splits.splits_in_use``)."""
         ...
 
     def check(self, sample: CheckedSample) -> None:
@@ -90,8 +91,20 @@ class SampleSource(Protocol):
         directory, where a run writes and removes files."""
         ...
 
+    @property
+    def input_set(self) -> InputSet:
+        """Which inputs these are, as paths and option words: another input set
+        is another dataset, which a run never takes for this one's re-run."""
+        ...
+
     def describe(self) -> dict[str, Any]:
         """What the source reads and how, as JSON-ready values (the report's)."""
+        ...
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the run should say once about the inputs as a whole (COCO:
+        Roboflow's placeholder category, left out)."""
         ...
 
     @property
@@ -139,6 +152,8 @@ class OutputFormat:
     ``remove_dataset_files`` removes its once-per-dataset files (a run in
     another format does). ``split_in_samples``: the split shapes each sample's
     files (a folder per split), so a change of split converts samples again.
+    ``layout`` names the layout of the files, when a format changed it: it is
+    in the re-run key, so samples of the older layout are converted again.
     """
 
     name: str
@@ -147,6 +162,7 @@ class OutputFormat:
     owns: Callable[[str, str], bool]
     remove_dataset_files: Callable[[Path], None]
     split_in_samples: bool = False
+    layout: str = ""
 
 
 @dataclass(frozen=True)

@@ -89,11 +89,14 @@ class LabelTable:
         return type(self), (self.names,)
 
 
-def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
+def parse_labels(
+    entries: list[str], *, where: str, unit: str, implied: int = 0
+) -> LabelTable:
     """Check label entries and build the table.
 
     ``where`` names the source in messages (a path or ``--labels``) and ``unit``
-    what one entry is called there (``line`` or ``item``).
+    what one entry is called there (``line`` or ``item``); the first
+    ``implied`` entries are not in the source, so messages count after them.
     """
     names = [entry.strip() for entry in entries]
     while names and not names[-1]:
@@ -108,15 +111,18 @@ def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
     def at(number: int) -> str:
         return f"{where}:{number}" if unit == "line" else where
 
-    for number, (expected, role) in enumerate(_FIXED_FIRST_NAMES, start=1):
-        got = names[number - 1] if number <= len(names) else None
+    for index, (expected, role) in enumerate(_FIXED_FIRST_NAMES):
+        if index < implied:
+            continue
+        number = index + 1 - implied
+        got = names[index] if index < len(names) else None
         if got != expected:
             shown = "missing" if got is None else repr(got)
             raise LabelsError(
                 at(number), f"{unit} {number} is {shown}, must be {expected} ({role})"
             )
     first_seen: dict[str, int] = {}
-    for number, name in enumerate(names, start=1):
+    for number, name in enumerate(names, start=1 - implied):
         if not name:
             raise LabelsError(at(number), f"{unit} {number} is an empty class name")
         problem = class_name_problem(name)
@@ -127,10 +133,11 @@ def parse_labels(entries: list[str], *, where: str, unit: str) -> LabelTable:
                 "(in the annotations too)",
             )
         if name in first_seen:
+            earlier = first_seen[name]
+            said = f"from {unit} {earlier}" if earlier > 0 else "(implied first)"
             raise LabelsError(
                 at(number),
-                f"{unit} {number} repeats {name!r} from {unit} "
-                f"{first_seen[name]}; each class must appear once",
+                f"{unit} {number} repeats {name!r} {said}; each class must appear once",
             )
         first_seen[name] = number
     classes = tuple(names[1:])
@@ -159,6 +166,11 @@ def read_labels_file(path: Path) -> LabelTable:
     # Lines end at \n, \r\n or \r only, as labelme reads them: not at the other
     # characters str.splitlines() also breaks at (form feed, U+2028, ...).
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[0].strip() == BACKGROUND_NAME:
+        # A class_names.txt seg-convert wrote: the ignore id goes without saying.
+        return parse_labels(
+            [IGNORE_NAME, *lines], where=str(path), unit="line", implied=1
+        )
     return parse_labels(lines, where=str(path), unit="line")
 
 

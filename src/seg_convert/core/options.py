@@ -126,10 +126,12 @@ class Options:
             if _applies(item, output_format) and item.metadata.get("report", True)
         }
 
-    def sample_key(self, output_format: str, *, with_split: bool = False) -> str:
+    def sample_key(
+        self, output_format: str, *, with_split: bool = False, layout: str = ""
+    ) -> str:
         """A digest of what shapes each sample's files in ``output_format``
-        (``with_split``: the split too): a sample written under another key is
-        out of date."""
+        (``with_split``: the split too; ``layout``: the format's layout, when it
+        names one): a sample written under another key is out of date."""
         shaping = {
             item.name: _plain(getattr(self, item.name))
             for item in dataclasses.fields(self)
@@ -137,7 +139,12 @@ class Options:
             and (item.metadata["shapes"] or (with_split and item.metadata.get("split")))
         }
         text = json.dumps(
-            {"format": output_format, "files": SAMPLE_FILES_VERSION, **shaping},
+            {
+                "format": output_format,
+                "files": SAMPLE_FILES_VERSION,
+                **({"layout": layout} if layout else {}),
+                **shaping,
+            },
             sort_keys=True,
             ensure_ascii=True,
         )

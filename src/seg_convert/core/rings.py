@@ -40,6 +40,20 @@ def clip_to_image(points: Ring, *, width: int, height: int) -> Ring:
     return points
 
 
+def clip_polygon(flat_xy: Sequence[float], width: int, height: int) -> list[float]:
+    """``flat_xy`` (COCO's flat ``[x0, y0, x1, y1, ...]``) clipped to the image
+    as ``clip_to_image`` clips, in the same form, repeated vertices dropped;
+    ``[]`` when no area is left inside the image (the polygon is outside it,
+    or touches it only along an edge or at a corner)."""
+    if len(flat_xy) % 2:
+        raise ValueError(f"an odd count of coordinates ({len(flat_xy)})")
+    points = np.asarray(flat_xy, dtype=np.float64).reshape(-1, 2)
+    clipped = distinct_vertices(clip_to_image(points, width=width, height=height))
+    if not has_area(clipped):
+        return []
+    return [float(value) for value in clipped.ravel()]
+
+
 def _clip_side(points: Ring, axis: int, bound: float, below: bool) -> Ring:
     """The part of the polygon on the kept side of the line ``x[axis] = bound``."""
     if len(points) == 0:

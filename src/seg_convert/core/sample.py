@@ -29,6 +29,7 @@ from seg_convert.core.inputs import Input
 from seg_convert.core.labels import BACKGROUND_NAME, IGNORE_NAME
 from seg_convert.core.objects import SampleObject
 from seg_convert.core.splits import split_of
+from seg_convert.core.tallies import Tally, tallied
 
 if TYPE_CHECKING:
     pass
@@ -90,6 +91,7 @@ class CheckedSample:
     fingerprint: Fingerprint | None
     warnings: tuple[str, ...]  # what was read leniently
     objects_read: int  # shapes or annotations, for the report
+    tallies: tuple[Tally, ...] = ()  # what the warnings count
     digests: Digests = NO_DIGESTS  # of the input files, taken with the fingerprint
     # Which part of ``source`` the sample is, for messages (COCO: "image 139
     # (000000000139.jpg)"); None when it is the whole file.
@@ -142,6 +144,7 @@ class FileResult:
     fingerprint: Fingerprint | None = None  # of the inputs, before they were read
     digests: Digests = NO_DIGESTS
     warnings: tuple[str, ...] = ()  # what was read leniently
+    tallies: tuple[Tally, ...] = ()  # what the warnings count
     shapes: int = 0
     instances: int = 0
     seconds: float = 0.0
@@ -149,6 +152,10 @@ class FileResult:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def warning_lines(self) -> tuple[str, ...]:
+        """The warnings with what they count (the report's)."""
+        return tuple(tallied(warning, self.tallies) for warning in self.warnings)
 
     @classmethod
     def failure(cls, item: Input, message: str) -> FileResult:

@@ -23,7 +23,8 @@ OptionKind = Literal["flag", "switch", "choice", "folder", "labels", "names"]
 class OptionSpec:
     """One option: ``flags`` as click takes them (``("--npy/--no-npy",)``,
     ``("--images", "images_dir")``), and its parameter's name is the field of
-    ``Options`` it sets, when there is one."""
+    ``Options`` it sets, when there is one. ``multiple``: it may be given
+    several times, and its value is the tuple of them."""
 
     flags: tuple[str, ...]
     kind: OptionKind
@@ -33,6 +34,7 @@ class OptionSpec:
     required: bool = False
     show_default: bool = False
     metavar: str | None = None
+    multiple: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,24 @@ and adding or removing other files never moves a sample between train and val.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 SPLIT_NAMES = ("train", "val", "trainval")
+# A split only the inputs can fix (Roboflow's test/ folder): never by the hash
+# rule, and not in trainval. Its list is written only when it has samples.
+TEST_SPLIT = "test"
 _NONE_FIXED: Mapping[str, str] = MappingProxyType({})
+# The splits a sample can be in, in order: those that are folders of a format
+# with a folder per split (YOLO's and COCO's images/<split>/).
+SAMPLE_SPLITS = ("train", "val", TEST_SPLIT)
+
+
+def splits_in_use(fixed: Mapping[str, str]) -> tuple[str, ...]:
+    """The splits samples go into: train and val always, and any other split
+    the inputs fix (``fixed``: stem -> split), in ``SAMPLE_SPLITS`` order."""
+    used = {"train", "val", *fixed.values()}
+    return tuple(split for split in SAMPLE_SPLITS if split in used)
 
 
 def split_position(stem: str, *, seed: int) -> float:
@@ -34,19 +47,26 @@ def make_splits(
     seed: int,
     fixed: Mapping[str, str] = _NONE_FIXED,
 ) -> Mapping[str, list[str]]:
-    """The sorted stems of ``train``, ``val`` and ``trainval``; a stem in
-    ``fixed`` goes to the split named there (its inputs say it, as COCO's
-    ``instances_val2017.json`` does), the others by the rule above."""
-    trainval = sorted(set(stems))
+    """The sorted stems of ``train``, ``val``, ``trainval`` (the two) and
+    ``test``; a stem in ``fixed`` goes to the split named there (its inputs say
+    it, as COCO's ``instances_val2017.json`` does), the others by the rule
+    above."""
+    every = sorted(set(stems))
     where = {
         s: fixed.get(s) or split_of(s, val_fraction=val_fraction, seed=seed)
-        for s in trainval
+        for s in every
     }
     return {
-        "train": [s for s in trainval if where[s] == "train"],
-        "val": [s for s in trainval if where[s] == "val"],
-        "trainval": trainval,
+        "train": [s for s in every if where[s] == "train"],
+        "val": [s for s in every if where[s] == "val"],
+        "trainval": [s for s in every if where[s] != TEST_SPLIT],
+        TEST_SPLIT: [s for s in every if where[s] == TEST_SPLIT],
     }
+
+
+def all_samples(splits: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every stem of ``splits``, sorted: trainval and test."""
+    return sorted([*splits["trainval"], *splits.get(TEST_SPLIT, ())])
 
 
 def empty_split_warning(
@@ -56,7 +76,7 @@ def empty_split_warning(
     to fill (a few samples can all fall on one side); None when the inputs fix
     every split, as COCO's train and val files do."""
     count = len(splits["trainval"])
-    if not count or len(fixed) == count:
+    if not count or sum(fixed.get(s) is not None for s in splits["trainval"]) == count:
         return None
     for name, wanted in (("val", val_fraction > 0), ("train", val_fraction < 1)):
         if wanted and not splits[name]:

@@ -20,6 +20,10 @@ from seg_convert.io.atomic import Content, write_atomically, write_if_changed
 from seg_convert.io.confined import remove
 
 IMAGES_DIR = "JPEGImages"
+# The image layout of the formats with a folder per split (COCO, YOLO): each
+# sample's image in images/<split>/NAME.jpg, where Datumaro, CVAT and
+# ultralytics look for it.
+SPLIT_IMAGES_DIR = "images"
 JPEG_QUALITY = 95
 VISUALIZATION_QUALITY = 90
 
@@ -32,6 +36,16 @@ def dataset_jpeg(image: Image.Image | None, jpeg: bytes | None) -> bytes:
     if image is None:
         raise ValueError("a sample needs its image or its JPEG bytes")
     return encode(image, "JPEG", quality=JPEG_QUALITY)
+
+
+def split_image_path(root: Path, split: str, stem: str) -> Path:
+    """Where a sample's image goes in a layout with a folder per split."""
+    return root / SPLIT_IMAGES_DIR / split / f"{stem}.jpg"
+
+
+def split_image_folders(splits: Sequence[str]) -> list[str]:
+    """The image folders of ``splits`` in that layout."""
+    return [f"{SPLIT_IMAGES_DIR}/{split}" for split in splits]
 
 
 def encode(image: Image.Image, format: str, **options: int) -> bytes:

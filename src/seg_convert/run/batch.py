@@ -26,12 +26,13 @@ from seg_convert.core.interfaces import (
 from seg_convert.core.options import Options
 from seg_convert.core.sample import FileResult
 from seg_convert.core.shards import Shard
-from seg_convert.core.splits import empty_split_warning, make_splits
+from seg_convert.core.splits import empty_split_warning, make_splits, splits_in_use
 from seg_convert.io.atomic import sweep_temporary_files
 from seg_convert.io.locking import acquire_output_lock
 from seg_convert.render.fonts import choose_font, undrawable_names_warning
 from seg_convert.run import registry
 from seg_convert.run.convert_file import convert_file
+from seg_convert.run.input_sets import inputs_record
 from seg_convert.run.output_dir import prepare_folders, prepare_state_dir
 from seg_convert.run.output_state import OutputState, Plan
 from seg_convert.run.workers import run_files
@@ -114,7 +115,9 @@ def convert(
     all_inputs, inputs = _inputs(source, output_dir, report_path, options.shard)
     shard = options.shard
     key = options.sample_key(
-        output_format.name, with_split=output_format.split_in_samples
+        output_format.name,
+        with_split=output_format.split_in_samples,
+        layout=output_format.layout,
     )
     state_dir = prepare_state_dir(output_dir)
     with acquire_output_lock(
@@ -127,13 +130,15 @@ def convert(
             output_dir,
             key=key,
             made_by=f"{source.kind}2{writer.format}",
+            inputs=inputs_record(source.input_set, output_dir),
             shard=shard,
             force=options.force,
             folders=registry.dataset_folders(),
             owns=registry.owned_by_a_format,
         )
         state.save()  # the directory is ours from now on, even if this run is killed
-        prepare_folders(output_dir, writer.dataset_dirs())
+        in_use = splits_in_use(source.fixed_splits(inputs))
+        prepare_folders(output_dir, writer.dataset_dirs(in_use))
         results = _convert_planned(
             inputs,
             state.plan(inputs, input_dir=source.root, current=source.fingerprint),
@@ -155,7 +160,7 @@ def convert(
         options=options,
         inputs=len(inputs),
         results=tuple(results),
-        warnings=warnings + _font_warning(options),
+        warnings=source.notes + warnings + _font_warning(options),
     )
 
 

@@ -68,6 +68,7 @@ def _convert(
         stem=item.stem,
         outputs=written.outputs,
         warnings=sample.warnings + written.warnings,
+        tallies=sample.tallies,
         image=sample.image_file,
         fingerprint=sample.fingerprint,
         digests=sample.digests,

@@ -34,6 +34,7 @@ from seg_convert.core.sample import FileResult
 from seg_convert.core.shards import Shard
 from seg_convert.io.atomic import write_if_changed
 from seg_convert.io.confined import folder_of, remove, remove_empty_folder
+from seg_convert.run.input_sets import InputsRecord
 from seg_convert.run.output_dir import is_plain_file
 from seg_convert.run.state_records import (
     MANIFEST_VERSION,
@@ -75,6 +76,7 @@ class OutputState:
     folders: frozenset[str]
     owns: Owns
     made_by: str = ""
+    inputs: InputsRecord | None = None
     entries: dict[str, Entry] = field(default_factory=dict)
 
     @classmethod
@@ -88,6 +90,7 @@ class OutputState:
         folders: frozenset[str],
         owns: Owns,
         made_by: str = "",
+        inputs: InputsRecord | None = None,
     ) -> OutputState:
         """Load the state of ``root`` (checked by ``check_output_dir``; the
         caller holds its lock), refusing an unreadable state unless ``force``.
@@ -96,12 +99,24 @@ class OutputState:
 
         ``made_by`` names the command the run is (labelme2voc, ...): a directory
         another command made is refused unless ``force``, which replaces it, so
-        that one dataset is never silently swapped for another."""
+        that one dataset is never silently swapped for another; so is one
+        holding the samples of other ``inputs`` (a source's input set)."""
         state = cls(
-            root=root, key=key, shard=shard, folders=folders, owns=owns, made_by=made_by
+            root=root,
+            key=key,
+            shard=shard,
+            folders=folders,
+            owns=owns,
+            made_by=made_by,
+            inputs=inputs,
         )
         for record_key, stem, entry in load_records(
-            root / STATE_DIR, shard, force=force, owns=owns, made_by=made_by
+            root / STATE_DIR,
+            shard,
+            force=force,
+            owns=owns,
+            made_by=made_by,
+            inputs=inputs,
         ):
             if force or record_key != key:
                 state._remove(entry.outputs)
@@ -182,6 +197,7 @@ class OutputState:
             "version": MANIFEST_VERSION,
             "made_by": self.made_by,
             "options_key": self.key,
+            **({} if self.inputs is None else {"inputs": self.inputs.item()}),
             "entries": {
                 stem: entry_item(self.entries[stem]) for stem in sorted(self.entries)
             },

@@ -45,7 +45,7 @@ def report_document(
             "stem": result.stem,
             "status": _status(result),
             "error": None if result.error is None else str(result.error),
-            "warnings": list(result.warnings),
+            "warnings": list(result.warning_lines()),
             "outputs": [str(path) for path in result.outputs],
             "shapes": result.shapes,
             "instances": result.instances,

@@ -22,6 +22,11 @@ from seg_convert.core.errors import OutputError
 from seg_convert.core.fingerprints import NO_DIGESTS, Digests, FilePrint, Fingerprint
 from seg_convert.core.shards import Shard
 from seg_convert.io.confined import read_regular, remove
+from seg_convert.run.input_sets import (
+    InputsRecord,
+    check_same_inputs,
+    recorded_inputs,
+)
 
 MANIFEST_VERSION = 1
 
@@ -91,6 +96,7 @@ def load_records(
     force: bool,
     owns: Owns,
     made_by: str,
+    inputs: InputsRecord | None = None,
 ) -> list[Record]:
     """Every sample the state of this run's part of the directory records, in
     the order later records win."""
@@ -113,7 +119,9 @@ def load_records(
         sources = [(own, shard)] if own.exists() else [(main, None)]
     records: list[Record] = []
     for path, owner in sources:
-        loaded = _load_file(path, owner, force=force, owns=owns, made_by=made_by)
+        loaded = _load_file(
+            path, owner, force=force, owns=owns, made_by=made_by, inputs=inputs
+        )
         if owner is not None and shard is None:
             # A shard's records replace what the main manifest says of its stems.
             records = [r for r in records if not owner.holds(r[1])]
@@ -152,10 +160,12 @@ def _load_file(
     force: bool,
     owns: Owns,
     made_by: str,
+    inputs: InputsRecord | None,
 ) -> list[Record]:
     """The records of one manifest and its journal. Unreadable ones raise
     OutputError, or with ``force`` yield what can be proven ours; so does a
-    manifest another command wrote (``made_by``: which one)."""
+    manifest another command wrote (``made_by``: which one), or one holding
+    samples of other ``inputs``."""
     journal = path.with_name(state_file_names(shard)[1])
     if not os.path.lexists(path):
         return [] if not force else _proven(journal, owns, force=force)
@@ -179,6 +189,7 @@ def _load_file(
                 "would replace (choose another output directory, or give --force "
                 "to replace it)",
             )
+        recorded = recorded_inputs(data.get("inputs"))
         records = [
             (key, stem, _checked(stem, item, owns)) for stem, item in entries.items()
         ]
@@ -196,6 +207,8 @@ def _load_file(
         (key, stem, entry)
         for stem, entry in _journal_entries(journal, owns, force=force)
     ]
+    if records and not force:
+        check_same_inputs(recorded, inputs, root=path.parent.parent)
     return records
 
 

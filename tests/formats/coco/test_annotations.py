@@ -17,6 +17,7 @@ from pycocotools.cocoeval import COCOeval
 from seg_convert.core.labels import read_labels_file
 from seg_convert.core.objects import SampleObject
 from seg_convert.core.options import SEGMENTATION_MODES, SegmentationMode
+from seg_convert.core.rings import clip_polygon
 from seg_convert.core.shapes import Shape
 from seg_convert.formats.coco.annotations import (
     annotation_fields,
@@ -197,11 +198,12 @@ def test_ground_truth_scores_ap_1_against_itself(mode: str, iou_type: str) -> No
         ([Shape("a", "rectangle", ((5, 5), (5, 20)))], False),
         ([Shape("a", "circle", ((5, 5), (5, 5.3)))], False),
         ([Shape("a", "polygon", ((5, 5), (10, 10), (20, 20)))], False),
-        # Reaching a little outside the image, and farther than its size.
+        # Reaching a little outside the image, and farther than its size: the
+        # polygons are clipped to it.
         ([Shape("a", "rectangle", ((-1, 5), (5, 20)))], True),
         ([Shape("a", "circle", ((3, 5), (3, 10)))], True),
-        ([Shape("a", "polygon", ((1, 1), (20, 1), (20, 72.1)))], False),
-        ([Shape("a", "polygon", ((1, 1), (20, 1), (-48.1, 20)))], False),
+        ([Shape("a", "polygon", ((1, 1), (20, 1), (20, 72.1)))], True),
+        ([Shape("a", "polygon", ((1, 1), (20, 1), (-48.1, 20)))], True),
     ],
     ids=[
         "polygon",
@@ -233,6 +235,16 @@ def test_auto_chooses_polygons_or_rle(shapes: list[Shape], polygon: bool) -> Non
     assert (rle["area"], rle["bbox"]) == (first["area"], first["bbox"])
     assert float(found[0].mask.sum()) == first["area"] > 0
     check_against_pycocotools((48, 36, shapes), "auto")
+
+
+def test_auto_polygons_are_clipped_to_the_image() -> None:
+    """examples/street's road: x from -10 to 410 on a 400-pixel image."""
+    road = Shape("a", "polygon", ((-10, 20), (410, 20), (410, 30), (-10, 30)))
+    (instance,) = objects([road], 36, 48)
+    fields = annotation_fields(instance, segmentation="auto")
+    assert fields is not None
+    # The same ring, from the vertex the clip reaches first.
+    assert fields["segmentation"] == [[0.0, 30.0, 0.0, 20.0, 48.0, 20.0, 48.0, 30.0]]
 
 
 def test_rle_is_compressed_with_a_string_count() -> None:
@@ -301,7 +313,10 @@ def test_labelme_example_areas_and_boxes_equal_labelmes(mode: SegmentationMode) 
             assert fields["category_id"] == their["category_id"]
             assert fields["area"] == their["area"]
             assert fields["bbox"] == their["bbox"]
-            if mode == "auto":  # polygons only there: the same numbers
-                assert fields["segmentation"] == their["segmentation"]
+            if mode == "auto":  # polygons only there: theirs, clipped to the image
+                assert fields["segmentation"] == [
+                    clip_polygon(part, image["width"], image["height"])
+                    for part in their["segmentation"]
+                ]
             compared += 1
     assert compared == len(theirs["annotations"]) == 12

@@ -518,7 +518,7 @@ def test_loader_rules(
     names = list(LABELS[2:])
     image_ids: list[int] = []
     annotation_ids: list[int] = []
-    for dataset in files:
+    for split, dataset in zip(("train", "val"), files, strict=True):
         # Categories: load_coco_json maps ids to contiguous classes and warns
         # unless they are exactly 1..K; mmdetection looks the ids up by the
         # names of metainfo's classes (the labels file after _background_).
@@ -532,7 +532,8 @@ def test_loader_rules(
             # os.path.join(image_root, file_name); mmdetection: data_prefix img).
             name = image["file_name"]
             assert not os.path.isabs(name) and "/" not in name and "\\" not in name
-            assert (out / "JPEGImages" / name).is_file()
+            # The image root of instances_SPLIT.json is images/SPLIT/.
+            assert (out / "images" / split / name).is_file()
             image_ids.append(image["id"])
         for ann in dataset["annotations"]:
             annotation_ids.append(ann["id"])
@@ -594,7 +595,8 @@ def test_visualization_is_a_jpeg_drawing_the_objects(
     with Image.open(out / "Visualization" / "cat.jpg") as drawn:
         assert (drawn.format, drawn.mode, drawn.size) == ("JPEG", "RGB", (160, 120))
         shown = np.asarray(drawn, dtype=np.int32)
-    with Image.open(out / "JPEGImages" / "cat.jpg") as image:
+    (jpeg,) = (out / "images").glob("*/cat.jpg")
+    with Image.open(jpeg) as image:
         plain = np.asarray(image, dtype=np.int32)
     # Inside the square (its outline aside): the plain gray, blended with the
     # VOC color of class 1 (128, 0, 0), is red; outside it stays gray.
@@ -611,7 +613,7 @@ def test_noviz_writes_no_coco_visualization(
 ) -> None:
     out = tmp_path / "out"
     run("labelme2coco", one_cat, out, labels_file, "--noviz")
-    assert (out / "JPEGImages" / "cat.jpg").is_file()
+    assert len(list((out / "images").glob("*/cat.jpg"))) == 1
     assert not (out / "Visualization").exists()
     assert not list(out.rglob("*Visualization*"))
 

@@ -59,7 +59,7 @@ def test_the_writer_writes_the_files_of_its_options(
     options = Options(labels=LabelTable(("_background_", "cat")), layout=layout)
     writer = voc.VocWriter(dataclasses.replace(options, npy=npy, visualize=False))
     out = tmp_path / "out"
-    for folder in writer.dataset_dirs():
+    for folder in writer.dataset_dirs(("train", "val")):
         (out / folder).mkdir(parents=True)
     sample = check_file(Input(source, "s"), writer.options, instances=False)
     paths = writer.write_sample(out, sample).outputs

@@ -397,9 +397,33 @@ def test_labels_map_categories_by_name(tmp_path: Path) -> None:
     )
     assert skipped.exit_code == 0, skipped.output
     assert (
-        "warning: 2 files: annotations of categories not in the labels skipped "
-        "(--skip-unknown)"
+        "warning: 2 files: annotations of categories not in the labels "
+        "(--skip-unknown): 4 left out ('car': 2, 'toothbrush': 2)"
     ) in skipped.stderr
+    report = tmp_path / "report.json"
+    again = coco2voc(
+        [path],
+        tmp_path / "o4",
+        images,
+        "--labels",
+        partial,
+        "--skip-unknown",
+        "--report",
+        report,
+    )
+    assert again.exit_code == 0, again.output
+    files = json.loads(report.read_text())["files"]
+    assert [file["warnings"] for file in files] == [
+        [
+            "annotations of categories not in the labels (--skip-unknown): 3 left "
+            "out ('car': 1, 'toothbrush': 2)"
+        ],
+        [
+            "annotations of categories not in the labels (--skip-unknown): 1 left "
+            "out ('car': 1)"
+        ],
+        [],
+    ]
     assert not np.load(tmp_path / "o3" / "SegmentationClass" / "000000000002.npy").any()
 
 
@@ -422,8 +446,8 @@ def test_missing_mismatched_and_escaping_images_fail_that_image(
         "is relative to --images)",
         f"{path}: image 3 (c.png): width is {WIDTH} but the image is 10x10; the "
         "annotation was made on a different image",
-        f"{path}: image 4 (../d.png): file_name must be a relative path inside "
-        "--images with / separators (not absolute, no '..')",
+        f"{path}: image 4 (../d.png): file_name leaves --images ('..'); give "
+        "--images the folder the names are relative to",
     ]
 
 
@@ -437,7 +461,7 @@ def test_two_images_of_one_stem_are_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert (
         f"{path}: image 2 (b/x.jpg) and image 1 (a/x.png) of {path.name} would "
-        "both be written as 'x' (rename one)"
+        "both be written as 'x' (rename one, or use --flatten-names)"
     ) in result.stderr
 
 
@@ -541,8 +565,17 @@ def test_round_trip_through_labelme2coco_crop_covered(
     result = runner.invoke(cli, ["labelme2voc", str(source), str(voc_out), *common])
     assert result.exit_code == 0, result.output
     files = sorted((coco_out / "annotations").glob("instances_*.json"))
+    # Each file's image root: images/train/ and images/val/.
+    folders = [coco_out / "images" / path.stem.split("_")[-1] for path in files]
     result = coco2voc(
-        files, back, coco_out / "JPEGImages", "--labels", labels_file, "--noviz"
+        files,
+        back,
+        folders[0],
+        "--images",
+        folders[1],
+        "--labels",
+        labels_file,
+        "--noviz",
     )
     assert result.exit_code == 0, result.output
     for i in range(8):

@@ -258,7 +258,12 @@ def test_gbk_file_at_the_command_line(
     assert f"warning: 1 file: {WARNING_LEGACY_ENCODING}" in read.stderr.splitlines()
     if writes:
         assert f"converted 1 of 1 files into {tmp_path / 'out'}" in read.stderr
-        with Image.open(tmp_path / "out" / "JPEGImages" / "sample.jpg") as image:
+        # VOC's JPEGImages/, or COCO's images/<split>/.
+        (jpeg,) = [
+            *(tmp_path / "out").glob("JPEGImages/sample.jpg"),
+            *(tmp_path / "out").glob("images/*/sample.jpg"),
+        ]
+        with Image.open(jpeg) as image:
             assert image.size == (64, 48)
     else:
         assert f"checked 1 files in {source}: no problems" in read.stderr

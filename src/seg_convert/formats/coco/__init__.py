@@ -10,7 +10,8 @@ FORMAT = FormatSpec(
     name="coco",
     module="seg_convert.formats.coco.writer",
     describes="a COCO dataset",
-    help="OUTPUT_DIR gets JPEGImages/ (the images), "
+    help="OUTPUT_DIR gets images/{train,val}/ (the images of each split; "
+    "file_name is relative to its split's folder), "
     "annotations/instances_{train,val}.json (one annotation per object: a "
     "(label, group_id) pair, or a shape without group_id; ids from 1; categories "
     "are the labels file's classes with their class ids) and Visualization/.",

@@ -11,9 +11,9 @@ a line, linestrip or point is a stroke of labelme's drawing width, and a mask is
 pixels, and as polygons they would be 2- or 4-number lists no loader reads. An
 object also falls back to RLE when a polygon would misstate it or harm a loader:
 a shape with no area as a polygon (a zero-width rectangle, a tiny circle, which
-labelme still draws as its outline), or a vertex farther outside the image than
-the image's own width or height (polygons are clipped where they are drawn, and
-pycocotools' drawing takes time and memory in proportion to the edges' length).
+labelme still draws as its outline). Polygons are clipped to the image
+(``core.rings.clip_polygon``), as the mask is; an object with a shape
+wholly outside it is RLE.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import pycocotools.mask
 
 from seg_convert.core.objects import Polygons, SampleObject, Shapes
 from seg_convert.core.options import SegmentationMode
+from seg_convert.core.rings import clip_polygon
 from seg_convert.core.shapes import (
     POLYGON_SHAPE_TYPES,
     Shape,
@@ -89,8 +90,8 @@ def polygons(instance: SampleObject) -> list[list[float]] | None:
     """The object's polygons, when polygons describe it, else None: one per
     labelme shape, or COCO's own polygons as the source has them.
 
-    Each polygon has at least 6 numbers (3 vertices), covers some pixels as
-    pycocotools draws it and stays within the image's size of its edges.
+    Each polygon is clipped to the image, has at least 6 numbers (3
+    vertices) and covers some pixels as pycocotools draws it.
     """
     geometry = instance.geometry
     if isinstance(geometry, Polygons):
@@ -105,12 +106,11 @@ def polygons(instance: SampleObject) -> list[list[float]] | None:
     else:
         return None
     height, width = instance.mask.shape
-    for part in parts:
-        xs, ys = part[::2], part[1::2]
-        if min(xs) < -width or max(xs) > 2 * width:
-            return None
-        if min(ys) < -height or max(ys) > 2 * height:
-            return None
+    # Clipped to the image: a loader need not clip them, and pycocotools'
+    # drawing takes time in proportion to the edges' length.
+    parts = [clip_polygon(part, width, height) for part in parts]
+    if not all(parts):  # a shape outside the image, or of no area: RLE is exact
+        return None
     drawn = pycocotools.mask.frPyObjects(parts, height, width)
     if any(area == 0 for area in pycocotools.mask.area(drawn)):
         return None

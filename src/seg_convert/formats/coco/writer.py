@@ -1,8 +1,9 @@
 """Writing a COCO dataset: instances and, optionally, panoptic annotations.
 
-Layout (COCO's own: one image root, ``file_name`` relative to it)::
+Layout (an image root per split, ``file_name`` relative to it, as Datumaro,
+CVAT and the YOLO format lay images out)::
 
-    JPEGImages/NAME.jpg
+    images/{train,val}/NAME.jpg
     annotations/instances_{train,val}.json
     annotations/panoptic_{train,val}.json        with --panoptic
     annotations/panoptic_{train,val}/NAME.png    with --panoptic
@@ -35,7 +36,12 @@ from seg_convert.core.inputs import STATE_DIR
 from seg_convert.core.interfaces import OutputFormat, named_by_stem
 from seg_convert.core.options import COCO, Options
 from seg_convert.core.sample import CheckedSample, WrittenSample
-from seg_convert.core.splits import split_of
+from seg_convert.core.splits import (
+    SAMPLE_SPLITS,
+    TEST_SPLIT,
+    all_samples,
+    splits_in_use,
+)
 from seg_convert.core.version import __version__
 from seg_convert.formats.coco.annotations import (
     annotation_fields,
@@ -52,26 +58,44 @@ from seg_convert.io.atomic import Content
 from seg_convert.io.confined import read_regular, remove
 from seg_convert.io.dataset_files import (
     IMAGES_DIR,
+    SPLIT_IMAGES_DIR,
     VISUALIZATION_QUALITY,
     dataset_jpeg,
     encode,
+    split_image_folders,
+    split_image_path,
     write_files,
 )
 from seg_convert.render.visualize import draw_outlines, draw_visualization
 
 ANNOTATIONS_DIR = "annotations"
+# The layout's name in the re-run key: samples of the JPEGImages/ layout of
+# releases before it are converted again.
+LAYOUT = "images/<split>"
 VISUALIZATION_DIR = "Visualization"
 PARTS_DIR = f"{STATE_DIR}/coco"
-SPLITS = ("train", "val")
-PANOPTIC_FOLDERS = tuple(f"{ANNOTATIONS_DIR}/panoptic_{split}" for split in SPLITS)
+PANOPTIC_FOLDERS = tuple(
+    f"{ANNOTATIONS_DIR}/panoptic_{split}" for split in SAMPLE_SPLITS
+)
+IMAGE_FOLDERS = tuple(split_image_folders(SAMPLE_SPLITS))
 # Every folder any options put into a COCO dataset, and the once-per-dataset
 # files: what a run in another format may have to clean up.
 ALL_FOLDERS = frozenset(
-    {IMAGES_DIR, ANNOTATIONS_DIR, PARTS_DIR, VISUALIZATION_DIR, *PANOPTIC_FOLDERS}
+    {
+        IMAGES_DIR,  # the layout of releases before images/<split>/
+        SPLIT_IMAGES_DIR,
+        *IMAGE_FOLDERS,
+        ANNOTATIONS_DIR,
+        PARTS_DIR,
+        VISUALIZATION_DIR,
+        *PANOPTIC_FOLDERS,
+    }
 )
-PANOPTIC_FILES = tuple(f"{ANNOTATIONS_DIR}/panoptic_{split}.json" for split in SPLITS)
+PANOPTIC_FILES = tuple(
+    f"{ANNOTATIONS_DIR}/panoptic_{split}.json" for split in SAMPLE_SPLITS
+)
 DATASET_FILES = (
-    *(f"{ANNOTATIONS_DIR}/instances_{split}.json" for split in SPLITS),
+    *(f"{ANNOTATIONS_DIR}/instances_{split}.json" for split in SAMPLE_SPLITS),
     *PANOPTIC_FILES,
 )
 
@@ -101,12 +125,12 @@ class CocoWriter:
     def instances(self) -> bool:
         return True  # objects are what COCO annotates
 
-    def dataset_dirs(self) -> list[str]:
-        dirs = [IMAGES_DIR, ANNOTATIONS_DIR, PARTS_DIR]
+    def dataset_dirs(self, splits: Sequence[str]) -> list[str]:
+        dirs = [*split_image_folders(splits), ANNOTATIONS_DIR, PARTS_DIR]
         if self.options.visualize:
             dirs.append(VISUALIZATION_DIR)
         if self.options.panoptic:
-            dirs += PANOPTIC_FOLDERS
+            dirs += [f"{ANNOTATIONS_DIR}/panoptic_{split}" for split in splits]
         return dirs
 
     def check(self, sample: CheckedSample) -> None:
@@ -133,9 +157,12 @@ class CocoWriter:
             "image": {"file_name": f"{stem}.jpg", "height": height, "width": width},
             "annotations": annotations,
         }
+        split = sample.split_of(
+            val_fraction=options.val_fraction, seed=options.split_seed
+        )
         files: list[tuple[Path, Content]] = [
             (
-                root / IMAGES_DIR / f"{stem}.jpg",
+                split_image_path(root, split, stem),
                 dataset_jpeg(sample.image.rgb, sample.image.jpeg),
             )
         ]
@@ -145,9 +172,6 @@ class CocoWriter:
                 instances=arrays.instances,
                 instance_classes={item.number: item.class_id for item in objects},
                 stuff_ids=self._stuff_ids(),
-            )
-            split = split_of(
-                stem, val_fraction=options.val_fraction, seed=options.split_seed
             )
             folder = root / ANNOTATIONS_DIR / f"panoptic_{split}"
             files.append((folder / f"{stem}.png", panoptic_png(segments)))
@@ -182,7 +206,7 @@ class CocoWriter:
                 remove(root / relative, root=root)
         if not complete:
             return ()  # a shard: the run without --shard assembles the files
-        stems = sorted(splits["trainval"])
+        stems = all_samples(splits)
         image_ids = {stem: number for number, stem in enumerate(stems, 1)}
         first_annotation = {}
         count = 1
@@ -191,7 +215,12 @@ class CocoWriter:
             count += len(_read_part(root, stem)["annotations"])
         info = _info()
         names = self.options.labels.names
-        for split in SPLITS:
+        if not splits.get(TEST_SPLIT):  # written only when it has samples
+            for kind in ("instances", "panoptic"):
+                remove(root / ANNOTATIONS_DIR / f"{kind}_{TEST_SPLIT}.json", root=root)
+        for split in splits_in_use(
+            {stem: TEST_SPLIT for stem in splits.get(TEST_SPLIT, ())}
+        ):
             members = splits[split]
             write_coco_json(
                 root / ANNOTATIONS_DIR / f"instances_{split}.json",
@@ -339,5 +368,6 @@ OUTPUT_FORMAT = OutputFormat(
     folders=ALL_FOLDERS,
     owns=named_by_stem(ALL_FOLDERS),
     remove_dataset_files=remove_dataset_files,
-    split_in_samples=True,  # panoptic PNGs go into a folder per split
+    split_in_samples=True,  # images (and panoptic PNGs) go into a folder per split
+    layout=LAYOUT,
 )

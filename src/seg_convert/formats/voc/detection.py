@@ -26,6 +26,7 @@ from xml.parsers import expat
 from seg_convert.core.errors import OutputError
 from seg_convert.core.labels import BACKGROUND_NAME
 from seg_convert.core.objects import SampleObject
+from seg_convert.core.splits import TEST_SPLIT, all_samples
 from seg_convert.io.confined import read_regular
 from seg_convert.io.dataset_files import write_file_if_changed
 
@@ -158,7 +159,9 @@ def write_detection_lists(
     file is an error.
     """
     folder = root / MAIN_DIR
-    for name in SPLIT_LISTS:
+    # test.txt and its class lists only when the inputs put samples there.
+    split_lists = (*SPLIT_LISTS, *((TEST_SPLIT,) if splits.get(TEST_SPLIT) else ()))
+    for name in split_lists:
         write_file_if_changed(
             folder / f"{name}.txt",
             "".join(f"{s}\n" for s in splits[name]).encode(),
@@ -171,17 +174,17 @@ def write_detection_lists(
             stem: sum(
                 bits[name] for name in read_object_names(root, stem, classes=bits)
             )
-            for stem in splits["trainval"]
+            for stem in all_samples(splits)
         }
     except OutputError:
         if complete:
             raise
         return []  # another shard's samples are not (all) written yet
     listed, warnings = listed_classes(classes)
-    wanted = {f"{name}.txt" for name in SPLIT_LISTS}
+    wanted = {f"{name}.txt" for name in split_lists}
     for name in listed:
         bit = bits[name]
-        for split in SPLIT_LISTS:
+        for split in split_lists:
             lines = "".join(
                 f"{stem} {1 if present[stem] & bit else -1: d}\n"
                 for stem in splits[split]

@@ -39,6 +39,7 @@ from seg_convert.core.labels import (
 )
 from seg_convert.core.options import VOC, Options
 from seg_convert.core.sample import CheckedSample, Rasterized, WrittenSample
+from seg_convert.core.splits import TEST_SPLIT
 from seg_convert.formats.voc.detection import (
     ANNOTATIONS_DIR,
     MAIN_DIR,
@@ -128,7 +129,7 @@ ALL_FOLDERS = frozenset(
 DATASET_FILES = (
     CLASS_NAMES_FILE,
     LABELMAP_FILE,
-    *(f"{SPLITS_DIR}/{name}.txt" for name in SPLIT_LISTS),
+    *(f"{SPLITS_DIR}/{name}.txt" for name in (*SPLIT_LISTS, TEST_SPLIT)),
 )
 
 
@@ -172,11 +173,15 @@ def write_class_names(root: Path, labels: LabelTable) -> list[Path]:
 
 
 def write_splits(root: Path, splits: Mapping[str, Sequence[str]]) -> list[Path]:
-    """Write ``ImageSets/Segmentation/<split>.txt``: stems, one a line."""
+    """Write ``ImageSets/Segmentation/<split>.txt``: stems, one a line; a
+    ``test.txt`` only when the inputs put samples there."""
     files = [
         (root / SPLITS_DIR / f"{name}.txt", "".join(f"{s}\n" for s in stems).encode())
         for name, stems in splits.items()
+        if stems or name != TEST_SPLIT
     ]
+    if not splits.get(TEST_SPLIT):
+        remove(root / SPLITS_DIR / f"{TEST_SPLIT}.txt", root=root)
     for path, data in files:
         write_file_if_changed(path, data, root=root)
     return [path for path, _ in files]
@@ -219,7 +224,8 @@ class VocWriter:
     def instances(self) -> bool:
         return self.options.instances
 
-    def dataset_dirs(self) -> list[str]:
+    def dataset_dirs(self, splits: Sequence[str]) -> list[str]:
+        # The splits are lists (ImageSets/), not folders.
         return dataset_dirs(
             self.layout,
             visualize=self.options.visualize,

@@ -27,32 +27,39 @@ from seg_convert.core.interfaces import OutputFormat
 from seg_convert.core.options import YOLO, Options
 from seg_convert.core.outlines import TracingUnavailable
 from seg_convert.core.sample import CheckedSample, WrittenSample
-from seg_convert.core.splits import SPLIT_NAMES
+from seg_convert.core.splits import SAMPLE_SPLITS
 from seg_convert.formats.yolo.lines import detect_line, segment_line
 from seg_convert.io.atomic import Content
 from seg_convert.io.confined import remove
 from seg_convert.io.dataset_files import (
+    SPLIT_IMAGES_DIR,
     VISUALIZATION_QUALITY,
     dataset_jpeg,
     encode,
+    split_image_folders,
+    split_image_path,
     write_file_if_changed,
     write_files,
 )
 from seg_convert.render.visualize import draw_outlines, draw_visualization
 
-IMAGES_DIR = "images"
 LABELS_DIR = "labels"
 VISUALIZATION_DIR = "Visualization"
 DATA_YAML = "data.yaml"
-# Every split but their union is a folder; ultralytics needs train and val.
-UNION = "trainval"
-SPLITS = tuple(name for name in SPLIT_NAMES if name != UNION)
+
+
+def _sample_folders(splits: Sequence[str]) -> list[str]:
+    """The image and label folders of ``splits``."""
+    return [
+        *split_image_folders(splits),
+        *(f"{LABELS_DIR}/{split}" for split in splits),
+    ]
+
+
+# ultralytics needs train and val; test only where samples are in it.
 REQUIRED_SPLITS = ("train", "val")
-SAMPLE_FOLDERS = tuple(
-    f"{kind}/{split}" for kind in (IMAGES_DIR, LABELS_DIR) for split in SPLITS
-)
-ALL_FOLDERS = frozenset({*SAMPLE_FOLDERS, VISUALIZATION_DIR})
-_SUFFIXES = {IMAGES_DIR: ".jpg", LABELS_DIR: ".txt"}
+ALL_FOLDERS = frozenset({*_sample_folders(SAMPLE_SPLITS), VISUALIZATION_DIR})
+_SUFFIXES = {SPLIT_IMAGES_DIR: ".jpg", LABELS_DIR: ".txt"}
 
 WARNING_DUPLICATE = "objects of one class with the same outline written once"
 # ultralytics drops an image under 10 px a side as corrupt (with its labels).
@@ -65,7 +72,7 @@ def owns(path: str, stem: str) -> bool:
     ``images/<split>/STEM.jpg``, ``labels/<split>/STEM.txt`` or
     ``Visualization/STEM.jpg``."""
     parts = path.split("/")
-    if len(parts) == 3 and parts[0] in _SUFFIXES and parts[1] in SPLITS:
+    if len(parts) == 3 and parts[0] in _SUFFIXES and parts[1] in SAMPLE_SPLITS:
         return parts[2] == stem + _SUFFIXES[parts[0]]
     return parts == [VISUALIZATION_DIR, f"{stem}.jpg"]
 
@@ -94,8 +101,8 @@ class YoloWriter:
     def instances(self) -> bool:
         return self.options.visualize  # only the visualization's outlines
 
-    def dataset_dirs(self) -> list[str]:
-        dirs = list(SAMPLE_FOLDERS)
+    def dataset_dirs(self, splits: Sequence[str]) -> list[str]:
+        dirs = _sample_folders(splits)
         if self.options.visualize:
             dirs.append(VISUALIZATION_DIR)
         return dirs
@@ -111,7 +118,7 @@ class YoloWriter:
         text, warnings = self._labels(sample)
         files: list[tuple[Path, Content]] = [
             (
-                root / IMAGES_DIR / split / f"{stem}.jpg",
+                split_image_path(root, split, stem),
                 dataset_jpeg(sample.image.rgb, sample.image.jpeg),
             ),
             (root / LABELS_DIR / split / f"{stem}.txt", text.encode()),
@@ -182,9 +189,9 @@ def data_yaml(names: Sequence[str], splits: Mapping[str, Sequence[str]]) -> byte
         "# Written by seg-convert. With no path key, ultralytics takes the",
         "# folders below as relative to this file's folder.",
     ]
-    for split in SPLITS:
+    for split in SAMPLE_SPLITS:
         if split in REQUIRED_SPLITS or splits.get(split):
-            lines.append(f"{split}: {IMAGES_DIR}/{split}")
+            lines.append(f"{split}: {SPLIT_IMAGES_DIR}/{split}")
     lines.append("names:")
     lines += [f"  {index}: {yaml_string(name)}" for index, name in enumerate(names[1:])]
     return ("\n".join(lines) + "\n").encode()

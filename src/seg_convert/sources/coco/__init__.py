@@ -24,14 +24,24 @@ SOURCE = SourceSpec(
         OptionSpec(
             ("--images", "images_dir"),
             "folder",
-            "The folder each image's file_name is relative to.",
+            "The folder each image's file_name is relative to; repeated, one per "
+            "annotation file in their order (train2017/ for instances_train2017."
+            "json, val2017/ for instances_val2017.json).",
             required=True,
+            multiple=True,
         ),
         OptionSpec(
             ("--labels",),
             "labels",
             "Labels file (or comma-separated names) mapping categories to classes "
             "by name [default: the categories sorted by id are classes 1..K].",
+        ),
+        OptionSpec(
+            ("--flatten-names",),
+            "flag",
+            "Name samples by their file_name's folders too, joined by __ "
+            "(a/x.jpg -> a__x), so equal names in different folders do not "
+            "collide.",
         ),
         OptionSpec(
             ("--skip-unknown",),

@@ -22,7 +22,7 @@ import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import numpy as np
@@ -30,6 +30,11 @@ import numpy as np
 from seg_convert.core.errors import InputError
 from seg_convert.core.fingerprints import FilePrint
 from seg_convert.core.inputs import Input
+from seg_convert.sources.coco.exports import (
+    file_stem,
+    roboflow_placeholder,
+    split_of_file,
+)
 
 _CHUNK = 1 << 20
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -37,8 +42,6 @@ _DECODER = json.JSONDecoder()
 _DIGEST_BYTES = 8
 # Longer than any token an error can point into the start of: a \uXXXX escape.
 _LONGEST_TOKEN = 8
-# Words in a file name that fix its images' split (COCO's instances_val2017.json).
-SPLIT_WORDS = ("train", "val")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class CocoImage(Input):
     height: int
     spans: bytes = field(repr=False)
     annotations_print: FilePrint
-    split: str | None  # train or val when the file's name says it
+    split: str | None  # train, val or test when the file's name or folder says it
 
     def annotation_spans(self) -> list[tuple[int, int]]:
         offsets = array("q")
@@ -74,6 +77,9 @@ class CocoIndex:
     files: tuple[Path, ...]
     images: tuple[CocoImage, ...]
     categories: Mapping[int, str]
+    # Roboflow's placeholder (id, name), left out of ``categories``.
+    placeholder: tuple[int, str] | None = None
+    flatten_names: bool = False  # images named by their folders too
 
 
 @dataclass
@@ -85,42 +91,52 @@ class _FileScan:
     image_ids: array[int] = field(default_factory=lambda: array("q"))
     spans: array[int] = field(default_factory=lambda: array("q"))
     digests: bytearray = field(default_factory=bytearray)
+    used_categories: set[int] = field(default_factory=set)
 
 
-def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
-    """Index ``paths``; ``salt`` (the reading options) goes into every print.
+def index_coco_files(
+    paths: Sequence[Path], *, salt: bytes, flatten_names: bool = False
+) -> CocoIndex:
+    """Index ``paths``; ``salt`` (the reading options) goes into every print;
+    ``flatten_names`` names images by their file_name's folders too.
 
     Raises InputError for what makes a file unusable as a whole: invalid JSON,
     an image record without id, file name or size, an annotation of an image
     the file does not have, two images of one name, categories that disagree.
     """
     categories: dict[int, str] = {}
-    scans = [_scan_file(path, categories) for path in paths]
+    supercategories: dict[int, object] = {}
+    scans = [_scan_file(path, categories, supercategories) for path in paths]
+    used = set().union(*(scan.used_categories for scan in scans))
+    placeholder = roboflow_placeholder(categories, supercategories, used)
+    if placeholder is not None:
+        del categories[placeholder[0]]
     names = json.dumps(sorted(categories.items()), ensure_ascii=True).encode()
     salt = hashlib.blake2b(salt + b"\0" + names).digest()
     images: list[CocoImage] = []
     first: dict[str, CocoImage] = {}
     for scan in scans:
-        for image in _file_images(scan, salt):
+        for image in _file_images(scan, salt, flatten=flatten_names):
             other = first.setdefault(image.stem, image)
             if other is not image:
                 raise InputError(
                     image.source,
                     f"image {image.image_id} ({image.file_name}) and image "
                     f"{other.image_id} ({other.file_name}) of {other.source.name} "
-                    f"would both be written as {image.stem!r} (rename one)",
+                    f"would both be written as {image.stem!r} (rename one, or use "
+                    "--flatten-names)",
                 )
             images.append(image)
-    return CocoIndex(files=tuple(paths), images=tuple(images), categories=categories)
+    return CocoIndex(
+        files=tuple(paths),
+        images=tuple(images),
+        categories=categories,
+        placeholder=placeholder,
+        flatten_names=flatten_names,
+    )
 
 
-def split_of_file(path: Path) -> str | None:
-    """``train`` or ``val`` when the file's name holds one of them only."""
-    found = [word for word in SPLIT_WORDS if word in path.name.lower()]
-    return found[0] if len(found) == 1 else None
-
-
-def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
+def _file_images(scan: _FileScan, salt: bytes, *, flatten: bool) -> Iterator[CocoImage]:
     ids = np.frombuffer(scan.image_ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")  # file order within an image
     sorted_ids = ids[order]
@@ -146,7 +162,7 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         ).digest()
         yield CocoImage(
             source=scan.path,
-            stem=PurePosixPath(file_name).stem,
+            stem=file_stem(file_name, flatten=flatten),
             image_id=image_id,
             file_name=file_name,
             width=width,
@@ -160,7 +176,9 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         )
 
 
-def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
+def _scan_file(
+    path: Path, categories: dict[int, str], supercategories: dict[int, object]
+) -> _FileScan:
     scan = _FileScan(path)
     try:
         with path.open("rb") as stream:
@@ -173,7 +191,7 @@ def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
                 elif key == "annotations":
                     _read_annotations(reader, scan)
                 elif key == "categories":
-                    _read_categories(reader, categories)
+                    _read_categories(reader, categories, supercategories)
                 else:
                     reader.value()
     except OSError as error:
@@ -192,7 +210,7 @@ def _read_images(reader: _Reader, scan: _FileScan) -> None:
         image_id = _integer(reader.path, f"images[{index}]", item, "id")
         where = f"images[{index}] (id {image_id})"
         file_name = item.get("file_name")
-        if not isinstance(file_name, str) or not PurePosixPath(file_name).stem:
+        if not isinstance(file_name, str) or not file_stem(file_name):
             raise InputError(reader.path, f"{where}: 'file_name' is not a file name")
         width = _integer(reader.path, where, item, "width", least=1)
         height = _integer(reader.path, where, item, "height", least=1)
@@ -209,13 +227,18 @@ def _read_annotations(reader: _Reader, scan: _FileScan) -> None:
         if not isinstance(item, dict):
             raise InputError(reader.path, f"{where} is not an object")
         scan.image_ids.append(_integer(reader.path, where, item, "image_id"))
+        category_id = item.get("category_id")
+        if isinstance(category_id, int):
+            scan.used_categories.add(category_id)
         scan.spans.extend((start, end))
         scan.digests += hashlib.blake2b(
             reader.bytes_between(start, end), digest_size=_DIGEST_BYTES
         ).digest()
 
 
-def _read_categories(reader: _Reader, categories: dict[int, str]) -> None:
+def _read_categories(
+    reader: _Reader, categories: dict[int, str], supercategories: dict[int, object]
+) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         where = f"categories[{index}]"
         item = _record(reader.path, where, reader.bytes_between(start, end))
@@ -223,6 +246,7 @@ def _read_categories(reader: _Reader, categories: dict[int, str]) -> None:
         name = item.get("name")
         if not isinstance(name, str) or not name:
             raise InputError(reader.path, f"{where}: 'name' is not a name")
+        supercategories.setdefault(category_id, item.get("supercategory"))
         known = categories.setdefault(category_id, name)
         if known != name:
             raise InputError(

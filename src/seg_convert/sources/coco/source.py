@@ -13,33 +13,33 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from seg_convert.core.errors import (
     AnnotationError,
     ImageError,
     InputError,
-    LabelsError,
     SegConvertError,
     UsageProblem,
 )
 from seg_convert.core.fingerprints import Fingerprint, content_digest, file_print
-from seg_convert.core.inputs import Input, stem_problem
+from seg_convert.core.inputs import Input, InputSet, stem_problem
 from seg_convert.core.interfaces import OpenedSource
 from seg_convert.core.labels import (
-    BACKGROUND_NAME,
     IGNORE_ID,
     IGNORE_NAME,
     LabelTable,
-    parse_labels,
 )
 from seg_convert.core.options import Options
 from seg_convert.core.sample import CheckedSample
+from seg_convert.core.tallies import tally_of
 from seg_convert.io.image_loading import load_image_from
 from seg_convert.sources.coco import CrowdMode, PaintOrder
+from seg_convert.sources.coco.categories import category_labels
 from seg_convert.sources.coco.index import CocoImage, CocoIndex, index_coco_files
 from seg_convert.sources.coco.masks import (
     Region,
@@ -50,16 +50,15 @@ from seg_convert.sources.coco.masks import (
     segmentation_rle,
 )
 
-WARNING_UNKNOWN_SKIPPED = (
-    "annotations of categories not in the labels skipped (--skip-unknown)"
-)
+WARNING_UNKNOWN_SKIPPED = "annotations of categories not in the labels (--skip-unknown)"
 
 
 @dataclass(frozen=True)
 class CocoReader:
-    """The per-image check: small and picklable, it runs in worker processes."""
+    """The per-image check: small and picklable, it runs in worker processes.
+    ``images_dirs`` is the images folder of each annotation file."""
 
-    images_dir: Path
+    images_dirs: Mapping[Path, Path]
     categories: Mapping[int, str]
     skip_unknown: bool = False
     order: PaintOrder = "file"
@@ -80,16 +79,34 @@ class CocoReader:
             raise type(error)(item.source, message) from None
 
     def image_path(self, item: CocoImage) -> Path:
-        """Where ``item``'s image is; a name that leaves ``images_dir`` is an
-        error."""
-        name = PurePosixPath(item.file_name)
-        if name.is_absolute() or ".." in name.parts or "\\" in item.file_name:
+        """Where ``item``'s image is, in its file's images folder; a name that
+        leaves the folder is an error. ``\\`` is a separator too (Label Studio
+        on Windows writes ``images\\x.jpg``), unless a file of that very name
+        is there."""
+        folder = self.images_dirs[item.source]
+        name = item.file_name
+        if "\0" in name:
             raise ImageError(
                 item.source,
-                "file_name must be a relative path inside --images with / "
-                "separators (not absolute, no '..')",
+                "file_name has a NUL byte, which no file name holds (fix the "
+                "name in the annotation file)",
             )
-        return self.images_dir / name
+        relative = PurePosixPath(name.replace("\\", "/"))
+        if relative.is_absolute() or PureWindowsPath(name).drive:
+            raise ImageError(
+                item.source,
+                "file_name is an absolute path; COCO names images relative to "
+                "--images (make it relative to its images folder)",
+            )
+        if ".." in relative.parts:
+            raise ImageError(
+                item.source,
+                "file_name leaves --images ('..'); give --images the folder the "
+                "names are relative to",
+            )
+        if "\\" in name and (folder / name).is_file():
+            return folder / name
+        return folder / relative
 
     def _check(
         self, item: CocoImage, options: Options, *, instances: bool, gray: bool
@@ -106,7 +123,7 @@ class CocoReader:
             )
         image_digest = content_digest(image_file)
         annotations = list(_read_annotations(item))
-        regions, skipped = self._regions(item, annotations, options.labels)
+        regions, left_out = self._regions(item, annotations, options.labels)
         loaded = load_image_from(
             image_file,
             owner=item.source,
@@ -131,7 +148,8 @@ class CocoReader:
             fingerprint=(item.annotations_print, image_print),
             # The annotations' print is their content already.
             digests=(None, image_digest),
-            warnings=(WARNING_UNKNOWN_SKIPPED,) if skipped else (),
+            warnings=(WARNING_UNKNOWN_SKIPPED,) if left_out else (),
+            tallies=tally_of(WARNING_UNKNOWN_SKIPPED, left_out),
             objects_read=len(annotations),
             where=_where(item),
             split=item.split,
@@ -141,9 +159,11 @@ class CocoReader:
 
     def _regions(
         self, item: CocoImage, annotations: list[dict[str, Any]], labels: LabelTable
-    ) -> tuple[list[Region], bool]:
-        """The regions to paint, in file order, and whether any was skipped."""
-        regions, skipped, number = [], False, 0
+    ) -> tuple[list[Region], Counter[str]]:
+        """The regions to paint, in file order, and how many annotations of
+        each category --skip-unknown left out."""
+        regions, number = [], 0
+        left_out: Counter[str] = Counter()
         for index, annotation in enumerate(annotations):
             where = f"annotation {annotation.get('id', f'[{index}]')}"
             category_id = annotation.get("category_id")
@@ -160,7 +180,7 @@ class CocoReader:
             class_id = labels.ids.get(name)
             if class_id is None:
                 if self.skip_unknown:
-                    skipped = True
+                    left_out[name] += 1
                     continue
                 raise AnnotationError(
                     item.source,
@@ -196,7 +216,7 @@ class CocoReader:
                 regions.append(
                     Region(rle, class_id, number, name, _polygons(annotation))
                 )
-        return regions, skipped
+        return regions, left_out
 
 
 def _polygons(annotation: dict[str, Any]) -> tuple[tuple[float, ...], ...] | None:
@@ -247,20 +267,54 @@ class CocoSource:
 
     @property
     def root(self) -> Path:
-        return self.reader.images_dir
+        return self._folders[0]
 
     @property
     def reads(self) -> tuple[Path, ...]:
-        return (*self.index.files, self.reader.images_dir)
+        return (*self.index.files, *self._folders)
+
+    @property
+    def input_set(self) -> InputSet:
+        folders = [("--images", folder) for folder in self._folders]
+        words = ("--flatten-names",) * self.index.flatten_names
+        return (
+            *self.index.files,
+            *(part for pair in folders for part in pair),
+            *words,
+        )
+
+    @property
+    def _folders(self) -> list[Path]:
+        """The images folders, once each, in the order of the files."""
+        return list(dict.fromkeys(self.reader.images_dirs.values()))
 
     def describe(self) -> dict[str, Any]:
+        folders = self._folders
         return {
             "annotation_files": [str(path) for path in self.index.files],
-            "images_dir": str(self.reader.images_dir),
+            **({"images_dir": str(folders[0])} if len(folders) == 1 else {}),
+            "images_dirs": [
+                str(self.reader.images_dirs[path]) for path in self.index.files
+            ],
             "skip_unknown": self.reader.skip_unknown,
             "order": self.reader.order,
             "crowd": self.reader.crowd,
+            "flatten_names": self.index.flatten_names,
+            "placeholder_category": None
+            if self.index.placeholder is None
+            else self.index.placeholder[0],
         }
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        if self.index.placeholder is None:
+            return ()
+        category_id, name = self.index.placeholder
+        return (
+            f"category {category_id} ({name!r}) left out: Roboflow's placeholder "
+            "(supercategory 'none', the supercategory of every other category, "
+            "and no annotation uses it)",
+        )
 
     @property
     def check(self) -> CocoReader:
@@ -291,54 +345,55 @@ class CocoSource:
         return category_labels(self.index.categories, where=files)
 
 
+def _images_dirs(
+    files: Sequence[Path], images_dir: Path | Sequence[Path]
+) -> dict[Path, Path]:
+    """The images folder of each annotation file."""
+    folders = [images_dir] if isinstance(images_dir, Path) else list(images_dir)
+    if len(folders) == 1:
+        return {path: folders[0] for path in files}
+    if len(folders) != len(files):
+        raise UsageProblem(
+            f"--images is given {len(folders)} times for {len(files)} annotation "
+            "files: give one images folder for all, or one per annotation file in "
+            "their order"
+        )
+    if len(set(files)) != len(files):
+        raise UsageProblem(
+            "an annotation file is given twice, so which --images is its own is "
+            "ambiguous"
+        )
+    return dict(zip(files, folders, strict=True))
+
+
 def open_coco(
     annotation_files: Sequence[Path],
     *,
-    images_dir: Path,
+    images_dir: Path | Sequence[Path],
     skip_unknown: bool = False,
     order: PaintOrder = "file",
     crowd: CrowdMode = "void",
+    flatten_names: bool = False,
 ) -> CocoSource:
     """Index ``annotation_files`` (see ``coco_index``) into a source of their
-    images. The reading options are part of every image's fingerprint, so a
-    change of them converts every image again."""
+    images, which are in ``images_dir``: one folder for all, or one per file in
+    their order (COCO 2017's train2017/ and val2017/). The reading options are
+    part of every image's fingerprint, so a change of them converts every image
+    again. ``flatten_names`` names images by their file_name's folders too
+    (``a/x.jpg`` -> ``a__x``)."""
     if not annotation_files:
         raise InputError(None, "no COCO annotation files given")
+    images_dirs = _images_dirs(annotation_files, images_dir)
     salt = json.dumps([skip_unknown, order, crowd]).encode()
-    index = index_coco_files(annotation_files, salt=salt)
+    index = index_coco_files(annotation_files, salt=salt, flatten_names=flatten_names)
     reader = CocoReader(
-        images_dir=images_dir,
+        images_dirs=images_dirs,
         categories=dict(index.categories),
         skip_unknown=skip_unknown,
         order=order,
         crowd=crowd,
     )
     return CocoSource(reader=reader, index=index)
-
-
-def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
-    """``_background_`` then the category names in id order: dense class ids
-    1..K whatever the COCO ids. ``where`` names the files in messages."""
-    seen: dict[str, int] = {}
-    for category_id in sorted(categories):
-        name = categories[category_id]
-        if name in (BACKGROUND_NAME, IGNORE_NAME):
-            raise LabelsError(
-                where,
-                f"category {category_id} is named {name!r}, which the class table "
-                "keeps for id 0 or void (give --labels)",
-            )
-        if name in seen:
-            raise LabelsError(
-                where,
-                f"categories {seen[name]} and {category_id} are both named "
-                f"{name!r} (give --labels, which maps categories by name)",
-            )
-        seen[name] = category_id
-    names = [categories[category_id] for category_id in sorted(categories)]
-    return parse_labels(
-        [IGNORE_NAME, BACKGROUND_NAME, *names], where=where, unit="item"
-    )
 
 
 def open_source(params: Mapping[str, Any]) -> OpenedSource:
@@ -355,5 +410,6 @@ def open_source(params: Mapping[str, Any]) -> OpenedSource:
         skip_unknown=params["skip_unknown"],
         order="area" if params["order"] == "area" else "file",
         crowd="class" if params["crowd"] == "class" else "void",
+        flatten_names=params["flatten_names"],
     )
     return OpenedSource(source, source.category_labels() if labels is None else labels)

@@ -11,9 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seg_convert.core.errors import InputError
-from seg_convert.core.inputs import Input
-
-FLATTEN_SEPARATOR = "__"
+from seg_convert.core.inputs import FLATTEN_SEPARATOR, Input
 
 
 def find_inputs(

@@ -23,7 +23,7 @@ from seg_convert.core.fingerprints import (
     file_print,
     fingerprint,
 )
-from seg_convert.core.inputs import Input, stem_problem
+from seg_convert.core.inputs import Input, InputSet, stem_problem
 from seg_convert.core.interfaces import Check, OpenedSource
 from seg_convert.core.labels import IGNORE_NAME
 from seg_convert.core.options import Options
@@ -59,12 +59,24 @@ class LabelmeSource:
     def reads(self) -> tuple[Path, ...]:
         return (self.input_dir,)
 
+    @property
+    def input_set(self) -> InputSet:
+        # The options that choose which files are inputs and what they are named.
+        words = ("--recursive",) * self.recursive + ("--flatten-names",) * (
+            self.flatten_names
+        )
+        return (self.input_dir, *words)
+
     def describe(self) -> dict[str, Any]:
         return {
             "input_dir": str(self.input_dir),
             "recursive": self.recursive,
             "flatten_names": self.flatten_names,
         }
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return ()
 
     @property
     def check(self) -> Check:
