@@ -3,7 +3,8 @@
 COCO files reach hundreds of MB (COCO 2017 train: 448 MB, 860k annotations);
 ``json.load`` would hold all of it as Python objects, several GB. Instead the
 top-level object is scanned element by element (``images``, ``annotations``,
-``categories``; other keys are decoded and dropped), each element decoded with
+``categories``; other keys are skipped, a long value scanned without being
+held), each element decoded with
 ``json.JSONDecoder.raw_decode`` from a buffer of about a megabyte and then
 dropped. What is kept is per image its record, the byte spans of its
 annotations in the file, and a digest of those bytes: 16 bytes a span, 8 a
@@ -18,25 +19,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, NoReturn
+from typing import Any
 
 import numpy as np
 
 from seg_convert.core.errors import InputError
+from seg_convert.core.files import FileRefused, open_regular, reason
 from seg_convert.core.fingerprints import FilePrint
 from seg_convert.core.inputs import Input
+from seg_convert.sources.coco.json_stream import JsonStream
 
-_CHUNK = 1 << 20
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+# Ids are int64 in COCO's own tools (and in our index's arrays).
+MAX_ID = (1 << 63) - 1
+# A side of an image: pycocotools and the label arrays index with int32.
+MAX_SIDE = (1 << 31) - 1
 _DIGEST_BYTES = 8
-# Longer than any token an error can point into the start of: a \uXXXX escape.
-_LONGEST_TOKEN = 8
 # Words in a file name that fix its images' split (COCO's instances_val2017.json).
 SPLIT_WORDS = ("train", "val")
 
@@ -138,7 +139,8 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         )
     split = split_of_file(scan.path)
     for image_id, file_name, width, height, record in scan.images:
-        low, high = np.searchsorted(sorted_ids, [image_id, image_id + 1])
+        low = np.searchsorted(sorted_ids, image_id, side="left")
+        high = np.searchsorted(sorted_ids, image_id, side="right")
         mine = order[low:high]
         mine_spans = spans[mine]
         digest = hashlib.blake2b(
@@ -163,10 +165,12 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
 def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
     scan = _FileScan(path)
     try:
-        with path.open("rb") as stream:
-            reader = _Reader(stream, path)
+        with open_regular(path) as stream:
+            reader = JsonStream(stream, path)
             seen = set()
             for key in reader.object_keys():
+                if key in seen:  # json.load would keep the last, we read both
+                    raise InputError(path, f"the top-level key {key!r} appears twice")
                 seen.add(key)
                 if key == "images":
                     _read_images(reader, scan)
@@ -175,16 +179,18 @@ def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
                 elif key == "categories":
                     _read_categories(reader, categories)
                 else:
-                    reader.value()
+                    reader.skip_value()
+    except FileRefused as error:
+        raise InputError(path, f"{error.strerror}, not a COCO file") from None
     except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror}") from None
+        raise InputError(path, f"cannot read: {reason(error)}") from None
     for key in ("images", "categories"):
         if key not in seen:
             raise InputError(path, f"no {key!r}: not a COCO instances file?")
     return scan
 
 
-def _read_images(reader: _Reader, scan: _FileScan) -> None:
+def _read_images(reader: JsonStream, scan: _FileScan) -> None:
     ids: set[int] = set()
     for index, (start, end) in enumerate(reader.array_spans()):
         record = reader.bytes_between(start, end)
@@ -194,15 +200,15 @@ def _read_images(reader: _Reader, scan: _FileScan) -> None:
         file_name = item.get("file_name")
         if not isinstance(file_name, str) or not PurePosixPath(file_name).stem:
             raise InputError(reader.path, f"{where}: 'file_name' is not a file name")
-        width = _integer(reader.path, where, item, "width", least=1)
-        height = _integer(reader.path, where, item, "height", least=1)
+        width = _integer(reader.path, where, item, "width", least=1, most=MAX_SIDE)
+        height = _integer(reader.path, where, item, "height", least=1, most=MAX_SIDE)
         if image_id in ids:
             raise InputError(reader.path, f"{where}: another image has this id")
         ids.add(image_id)
         scan.images.append((image_id, file_name, width, height, record))
 
 
-def _read_annotations(reader: _Reader, scan: _FileScan) -> None:
+def _read_annotations(reader: JsonStream, scan: _FileScan) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         item = reader.last_value
         where = f"annotations[{index}]"
@@ -215,7 +221,7 @@ def _read_annotations(reader: _Reader, scan: _FileScan) -> None:
         ).digest()
 
 
-def _read_categories(reader: _Reader, categories: dict[int, str]) -> None:
+def _read_categories(reader: JsonStream, categories: dict[int, str]) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         where = f"categories[{index}]"
         item = _record(reader.path, where, reader.bytes_between(start, end))
@@ -243,117 +249,27 @@ def _record(path: Path, where: str, data: bytes) -> dict[str, Any]:
 
 
 def _integer(
-    path: Path, where: str, item: Mapping[str, Any], key: str, *, least: int = 0
+    path: Path,
+    where: str,
+    item: Mapping[str, Any],
+    key: str,
+    *,
+    least: int = 0,
+    most: int = MAX_ID,
 ) -> int:
     value = item.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < least:
         raise InputError(
             path, f"{where}: {key!r} must be an integer of at least {least}"
         )
+    if value > most:
+        why = " (COCO's ids are 64-bit integers)" if most == MAX_ID else ""
+        raise InputError(
+            path, f"{where}: {key!r} is {_short_number(value)}, more than {most:,}{why}"
+        )
     return value
 
 
-class _Reader:
-    """A JSON document read value by value from a binary stream."""
-
-    def __init__(self, stream: IO[bytes], path: Path) -> None:
-        self.path = path
-        self.last_value: Any = None
-        self._stream = stream
-        self._text = ""
-        self._base = 0  # the byte offset of _text[0]
-        self._pos = 0
-        self._eof = False
-
-    def object_keys(self) -> Iterator[str]:
-        """The keys of the top-level object; the caller reads each value."""
-        self._take("{")
-        if self._peek() == "}":
-            return
-        while True:
-            key = self.value()
-            if not isinstance(key, str):
-                self._fail("expected a key")
-            self._take(":")
-            yield key
-            if self._peek() == "}":
-                self._pos += 1
-                return
-            self._take(",")
-
-    def array_spans(self) -> Iterator[tuple[int, int]]:
-        """The byte spans of an array's elements (each decoded into
-        ``last_value``, and so checked, as it goes)."""
-        self._take("[")
-        if self._peek() == "]":
-            self._pos += 1
-            return
-        while True:
-            self._peek()
-            start = self._base + self._pos
-            self.last_value = self.value()
-            yield start, self._base + self._pos
-            if self._peek() == "]":
-                self._pos += 1
-                return
-            self._take(",")
-
-    def bytes_between(self, start: int, end: int) -> bytes:
-        """The bytes of a span that lies in the buffer (the last value's)."""
-        return self._text[start - self._base : end - self._base].encode("latin-1")
-
-    def value(self) -> Any:
-        self._peek()
-        while True:
-            try:
-                value, end = _DECODER.raw_decode(self._text, self._pos)
-            except json.JSONDecodeError as error:
-                if self._cut_short(error) and self._fill():
-                    continue
-                self._fail(error.msg, at=error.pos)
-            except RecursionError:
-                self._fail("nested too deeply")
-            if end == len(self._text) and self._fill():
-                continue  # a number may go on in the next chunk
-            self._pos = end
-            return value
-
-    def _cut_short(self, error: json.JSONDecodeError) -> bool:
-        """Whether the error may be the buffer's end cutting a value short (a
-        string's error is at its start); any other is in the file, and is
-        reported without reading the rest of it."""
-        near_end = error.pos >= len(self._text) - _LONGEST_TOKEN
-        return near_end or error.msg.startswith("Unterminated string")
-
-    def _peek(self) -> str:
-        while True:
-            match = _WHITESPACE.match(self._text, self._pos)
-            self._pos = match.end() if match else self._pos
-            if self._pos < len(self._text):
-                return self._text[self._pos]
-            if not self._fill():
-                return ""
-
-    def _take(self, expected: str) -> None:
-        if self._peek() != expected:
-            self._fail(f"expected {expected!r}")
-        self._pos += 1
-
-    def _fill(self) -> bool:
-        """Read more (as much again as is buffered, so a long value is decoded
-        a few times at most), dropping what was consumed."""
-        if self._eof:
-            return False
-        kept = len(self._text) - self._pos
-        chunk = self._stream.read(max(_CHUNK, kept))
-        if not chunk:
-            self._eof = True
-            return False
-        self._base += self._pos
-        self._text = self._text[self._pos :] + chunk.decode("latin-1")
-        self._pos = 0
-        return True
-
-    def _fail(self, message: str, *, at: int | None = None) -> NoReturn:
-        offset = self._base + (self._pos if at is None else at)
-        raise InputError(self.path, f"not valid JSON at byte {offset}: {message}")
+def _short_number(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"a number of {len(text):,} digits"

@@ -104,7 +104,7 @@ class CocoReader:
                 item.source,
                 f"image {image_file} not found (file_name is relative to --images)",
             )
-        image_digest = content_digest(image_file)
+        image_digest = content_digest(image_file, max_bytes=options.max_image_bytes)
         annotations = list(_read_annotations(item))
         regions, skipped = self._regions(item, annotations, options.labels)
         loaded = load_image_from(
