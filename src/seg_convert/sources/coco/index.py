@@ -61,6 +61,10 @@ class CocoImage(Input):
     annotations_print: FilePrint
     split: str | None  # train or val when the file's name says it
 
+    @property
+    def where(self) -> str:
+        return f"image {self.image_id} ({self.file_name})"
+
     def annotation_spans(self) -> list[tuple[int, int]]:
         offsets = array("q")
         offsets.frombytes(self.spans)

@@ -26,6 +26,7 @@ from seg_convert.core.errors import (
     SegConvertError,
     UsageProblem,
 )
+from seg_convert.core.files import open_regular, reason
 from seg_convert.core.fingerprints import Fingerprint, content_digest, file_print
 from seg_convert.core.inputs import Input, stem_problem
 from seg_convert.core.interfaces import OpenedSource
@@ -34,6 +35,7 @@ from seg_convert.core.labels import (
     IGNORE_ID,
     IGNORE_NAME,
     LabelTable,
+    class_name_problem,
     parse_labels,
 )
 from seg_convert.core.options import Options
@@ -105,8 +107,8 @@ class CocoReader:
                 f"image {image_file} not found (file_name is relative to --images)",
             )
         image_digest = content_digest(image_file, max_bytes=options.max_image_bytes)
-        annotations = list(_read_annotations(item))
-        regions, skipped = self._regions(item, annotations, options.labels)
+        # The image first: the sizes the record declares are checked against
+        # it (and the pixel limit) before anything is decoded at those sizes.
         loaded = load_image_from(
             image_file,
             owner=item.source,
@@ -117,6 +119,8 @@ class CocoReader:
             max_image_bytes=options.max_image_bytes,
             gray=gray,
         )
+        annotations = list(_read_annotations(item))
+        regions, skipped = self._regions(item, annotations, options.labels)
         if self.order == "area":
             regions = sorted(regions, key=lambda region: -area(region.rle))
         arrays = paint(
@@ -207,13 +211,13 @@ def _polygons(annotation: dict[str, Any]) -> tuple[tuple[float, ...], ...] | Non
 
 
 def _where(item: CocoImage) -> str:
-    return f"image {item.image_id} ({item.file_name})"
+    return item.where
 
 
 def _read_annotations(item: CocoImage) -> Iterator[dict[str, Any]]:
     """The image's annotations, read back from their spans in the file."""
     try:
-        with item.source.open("rb") as stream:
+        with open_regular(item.source) as stream:
             for start, end in item.annotation_spans():
                 stream.seek(start)
                 data = stream.read(end - start)
@@ -229,7 +233,7 @@ def _read_annotations(item: CocoImage) -> Iterator[dict[str, Any]]:
                     )
                 yield annotation
     except OSError as error:
-        raise AnnotationError(item.source, f"cannot read: {error.strerror}") from None
+        raise AnnotationError(item.source, f"cannot read: {reason(error)}") from None
 
 
 @dataclass(frozen=True)
@@ -325,6 +329,13 @@ def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
                 where,
                 f"category {category_id} is named {name!r}, which the class table "
                 "keeps for id 0 or void (give --labels)",
+            )
+        problem = class_name_problem(name.strip())  # the table strips names
+        if problem is not None:
+            raise LabelsError(
+                where,
+                f"category {category_id}: name {name!r} {problem} (give --labels "
+                "that name the categories you convert, with --skip-unknown)",
             )
         if name in seen:
             raise LabelsError(
