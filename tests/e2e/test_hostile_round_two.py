@@ -592,3 +592,55 @@ def test_embedded_image_peak_is_bounded(tmp_path: Path) -> None:
     peak_kb = int(result.stderr.split("peak_kb")[-1])
     per_pixel = peak_kb * 1024 / side**2
     assert per_pixel < 40, per_pixel
+
+
+# --- messages a user needs ------------------------------------------------------
+
+
+def test_the_same_annotation_file_given_twice_says_so(tmp_path: Path) -> None:
+    images, annotations = good_and(image(2, "m.png"))
+    path, folder = coco_file(tmp_path, images, annotations)
+    result = run("coco2voc", path, path, tmp_path / "out", "--images", folder)
+    assert result.returncode != 0
+    assert f"{path}: given twice" in result.stderr, result.stderr
+    assert "would both be written" not in result.stderr
+
+
+def test_an_image_that_is_a_symlink_loop_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "m.png").symlink_to("m.png")
+    images, annotations = good_and(image(2, "m.png"), annotation(2, 2, TRIANGLE))
+    path, folder = coco_file(tmp_path, images, annotations)
+    result = coco2voc(path, folder, tmp_path / "out")
+    assert result.returncode == 1
+    (line,) = error_lines(result)[:1]
+    assert "m.png: cannot read: Too many levels of symbolic links" in line, line
+    assert "not found" not in line
+
+
+def test_annotations_piped_to_stdin_say_what_to_do(tmp_path: Path) -> None:
+    images, annotations = good_and(image(2, "m.png"))
+    path, folder = coco_file(tmp_path, images, annotations)
+    result = subprocess.run(  # a pipe, as `cat FILE | seg-convert ...` gives
+        [
+            sys.executable,
+            "-m",
+            "seg_convert",
+            "coco2voc",
+            "/dev/stdin",
+            str(tmp_path / "out"),
+            "--images",
+            str(folder),
+        ],
+        input=path.read_text(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert result.returncode != 0
+    assert "None" not in result.stderr
+    assert (
+        "/dev/stdin: is a pipe or a device, not a file, not a COCO file (save it "
+        "to a file and give that)"
+    ) in result.stderr, result.stderr

@@ -11,7 +11,6 @@ through it. In ``core`` so that the fingerprints, below ``io``, use it too.
 
 from __future__ import annotations
 
-import errno
 import os
 import stat
 from pathlib import Path
@@ -80,25 +79,15 @@ def read_regular(path: Path | str, *, max_bytes: int) -> bytes:
     return data
 
 
-_REASONS = {
-    errno.ELOOP: "is a symbolic link loop (or too many links deep)",
-    errno.ENOSPC: "no space left on device",
-    errno.EDQUOT: "disk quota exceeded",
-    errno.ENAMETOOLONG: "the file name is too long",
-}
-
-
 def reason(error: OSError) -> str:
     """What went wrong, in words, for any OSError (never ``None``: some are
     raised without a message, e.g. by a stream whose device reports no error
     number)."""
-    if isinstance(error, FileRefused):
-        return str(error.strerror)
-    if error.errno in _REASONS:
-        return _REASONS[error.errno]
     if error.strerror:
-        return error.strerror
+        return str(error.strerror)
+    if error.errno:
+        return os.strerror(error.errno)
     text = str(error)
-    return (
-        text if text and text != "None" else f"{type(error).__name__} (no detail given)"
-    )
+    if text and text != "None":
+        return text
+    return f"{type(error).__name__} (no detail given)"

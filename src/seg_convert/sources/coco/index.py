@@ -185,7 +185,8 @@ def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
                 else:
                     reader.skip_value()
     except FileRefused as error:
-        raise InputError(path, f"{error.strerror}, not a COCO file") from None
+        hint = " (save it to a file and give that)" if error.kind == "special" else ""
+        raise InputError(path, f"{error.strerror}, not a COCO file{hint}") from None
     except OSError as error:
         raise InputError(path, f"cannot read: {reason(error)}") from None
     for key in ("images", "categories"):

@@ -101,11 +101,8 @@ class CocoReader:
             raise AnnotationError(item.source, problem)
         image_file = self.image_path(item)
         image_print = file_print(image_file)
-        if image_print is None:  # say where it was looked for: --images may be off
-            raise ImageError(
-                item.source,
-                f"image {image_file} not found (file_name is relative to --images)",
-            )
+        if image_print is None:
+            raise ImageError(item.source, _unseen(image_file))
         image_digest = content_digest(image_file, max_bytes=options.max_image_bytes)
         # The image first: the sizes the record declares are checked against
         # it (and the pixel limit) before anything is decoded at those sizes.
@@ -210,6 +207,18 @@ def _polygons(annotation: dict[str, Any]) -> tuple[tuple[float, ...], ...] | Non
     return tuple(tuple(float(value) for value in part) for part in segmentation)
 
 
+def _unseen(image_file: Path) -> str:
+    """Why an image file cannot be seen; where it was looked for, if it is not
+    there (--images may be off)."""
+    try:
+        image_file.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        return f"image {image_file}: cannot read: {reason(error)}"
+    return f"image {image_file} not found (file_name is relative to --images)"
+
+
 def _where(item: CocoImage) -> str:
     return item.where
 
@@ -306,6 +315,7 @@ def open_coco(
     change of them converts every image again."""
     if not annotation_files:
         raise InputError(None, "no COCO annotation files given")
+    _check_given_once(annotation_files)
     salt = json.dumps([skip_unknown, order, crowd]).encode()
     index = index_coco_files(annotation_files, salt=salt)
     reader = CocoReader(
@@ -316,6 +326,22 @@ def open_coco(
         crowd=crowd,
     )
     return CocoSource(reader=reader, index=index)
+
+
+def _check_given_once(paths: Sequence[Path]) -> None:
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a loop: reading it says so
+            continue
+        if key in seen:
+            raise InputError(
+                path,
+                f"given twice (as {seen[key]} and {path}); give each annotation "
+                "file once",
+            )
+        seen[key] = path
 
 
 def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
