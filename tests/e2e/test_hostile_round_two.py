@@ -339,7 +339,7 @@ def test_polygons_that_crash_pycocotools_are_refused_naming_the_image(
 
 @pytest.mark.parametrize(
     "counts",
-    ["0\x00" + "1" * 40, "O", "\x7f\x7f", "ooooooooooO"],
+    ["0\x00" + "1" * 40, "0P", "\x7f\x7f", "ooooooooooO"],
     ids=["nul", "unterminated", "outside", "too_long"],
 )
 def test_compressed_counts_pycocotools_would_overrun_are_refused(
