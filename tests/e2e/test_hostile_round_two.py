@@ -395,18 +395,32 @@ def test_an_annotation_file_that_is_not_a_file(tmp_path: Path, kind: str) -> Non
     ), result.stderr
 
 
-def test_an_image_id_beyond_int64_names_the_record(tmp_path: Path) -> None:
-    images, annotations = good_and(
-        image(2**70, "m.png"), annotation(2, 2**70, TRIANGLE)
-    )
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"id": 2**70},
+            "image 1180591620717411303424 (m.png): 'id' is 1180591620717411303424, "
+            "more than 9,223,372,036,854,775,807 (COCO's ids are 64-bit integers)",
+        ),
+        (
+            {"width": 2**40},
+            "image 2 (m.png): 'width' is 1099511627776, more than 2,147,483,647",
+        ),
+    ],
+    ids=["id", "width"],
+)
+def test_a_record_beyond_its_range_fails_alone(
+    tmp_path: Path, changes: dict[str, int], expected: str
+) -> None:
+    bad = image(2, "m.png", **changes)
+    images, annotations = good_and(bad, annotation(2, bad["id"], TRIANGLE))
     path, folder = coco_file(tmp_path, images, annotations)
     result = coco2voc(path, folder, tmp_path / "out")
-    assert result.returncode != 0
-    assert "unexpected" not in result.stderr
-    assert (
-        "images[1]: 'id' is 1180591620717411303424, more than "
-        "9,223,372,036,854,775,807 (COCO's ids are 64-bit integers)"
-    ) in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert written(tmp_path / "out") == ["a.jpg", "z.jpg"]
+    (line,) = error_lines(result)[:1]
+    assert line == f"{path}: {expected}"
 
 
 def test_a_number_of_thousands_of_digits_names_the_file(tmp_path: Path) -> None:

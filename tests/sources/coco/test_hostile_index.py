@@ -22,7 +22,7 @@ def document(image_id: int = 1, **extra: Any) -> dict[str, Any]:
         **extra,
         "images": [{"id": image_id, "file_name": "a.png", "width": 4, "height": 3}],
         "annotations": [{"id": 1, "image_id": image_id, "category_id": 1}],
-        "categories": CATEGORIES,
+        "categories": [dict(category) for category in CATEGORIES],
     }
 
 
@@ -39,20 +39,46 @@ def test_the_largest_id_keeps_its_annotations(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(MAX_ID + 1, str(MAX_ID + 1)), (2**70, str(2**70)), (10**30, "a number of 31")],
+    [
+        (MAX_ID + 1, str(MAX_ID + 1)),
+        (2**70, str(2**70)),
+        (10**30, "a number of 31 digits"),
+    ],
 )
-def test_an_id_beyond_int64_fails_the_file_naming_it(
+def test_an_id_beyond_int64_refuses_its_image_alone(
     tmp_path: Path, value: int, shown: str
 ) -> None:
-    with pytest.raises(InputError, match=r"images\[0\]: 'id' is " + shown):
-        index(tmp_path, document(value))
+    data = document(value)
+    data["images"].append({"id": 5, "file_name": "b.png", "width": 4, "height": 3})
+    refused, kept = index(tmp_path, data).images
+    assert refused.problem is not None
+    assert refused.problem.startswith(f"'id' is {shown}")
+    assert refused.where == f"image {shown} (a.png)"
+    assert len(refused.annotation_spans()) == 1  # its annotation, refused with it
+    assert (kept.problem, kept.image_id) == (None, 5)
 
 
-def test_a_side_beyond_int32_fails_the_file(tmp_path: Path) -> None:
+def test_an_annotation_of_an_id_beyond_int64_without_its_image(tmp_path: Path) -> None:
+    data = document()
+    data["annotations"][0]["image_id"] = 2**64
+    with pytest.raises(InputError, match="image_id beyond 64 bits, which 'images'"):
+        index(tmp_path, data)
+
+
+def test_a_category_id_beyond_int64_fails_the_file(tmp_path: Path) -> None:
+    data = document()
+    data["categories"][0]["id"] = 2**63
+    with pytest.raises(
+        InputError, match=r"categories\[0\]: 'id' is 9223372036854775808"
+    ):
+        index(tmp_path, data)
+
+
+def test_a_side_beyond_int32_refuses_its_image(tmp_path: Path) -> None:
     data = document()
     data["images"][0]["width"] = 2**31
-    with pytest.raises(InputError, match="'width' is 2147483648, more than"):
-        index(tmp_path, data)
+    (image,) = index(tmp_path, data).images
+    assert image.problem == "'width' is 2147483648, more than 2,147,483,647"
 
 
 def test_thousands_of_digits(tmp_path: Path) -> None:

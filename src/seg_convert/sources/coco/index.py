@@ -38,6 +38,9 @@ MAX_ID = (1 << 63) - 1
 # A side of an image: pycocotools and the label arrays index with int32.
 MAX_SIDE = (1 << 31) - 1
 _DIGEST_BYTES = 8
+# The id kept for an image id beyond MAX_ID (ids are never negative): its
+# image is refused on its own, with the annotations that name such an id.
+OUT_OF_RANGE = -1
 # Words in a file name that fix its images' split (COCO's instances_val2017.json).
 SPLIT_WORDS = ("train", "val")
 
@@ -60,10 +63,15 @@ class CocoImage(Input):
     spans: bytes = field(repr=False)
     annotations_print: FilePrint
     split: str | None  # train or val when the file's name says it
+    # Why the image is refused on its own (an id or size beyond its range),
+    # and its id as the file gives it (image_id is OUT_OF_RANGE then).
+    problem: str | None = None
+    shown_id: str | None = None
 
     @property
     def where(self) -> str:
-        return f"image {self.image_id} ({self.file_name})"
+        shown = self.image_id if self.shown_id is None else self.shown_id
+        return f"image {shown} ({self.file_name})"
 
     def annotation_spans(self) -> list[tuple[int, int]]:
         offsets = array("q")
@@ -81,12 +89,23 @@ class CocoIndex:
     categories: Mapping[int, str]
 
 
+@dataclass(frozen=True)
+class _ImageRecord:
+    image_id: int
+    file_name: str
+    width: int
+    height: int
+    record: bytes
+    problem: str | None = None
+    shown_id: str | None = None
+
+
 @dataclass
 class _FileScan:
     """What one file's scan keeps until every file is scanned."""
 
     path: Path
-    images: list[tuple[int, str, int, int, bytes]] = field(default_factory=list)
+    images: list[_ImageRecord] = field(default_factory=list)
     image_ids: array[int] = field(default_factory=lambda: array("q"))
     spans: array[int] = field(default_factory=lambda: array("q"))
     digests: bytearray = field(default_factory=bytearray)
@@ -133,16 +152,19 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
     digests = np.frombuffer(bytes(scan.digests), dtype=np.uint8).reshape(
         -1, _DIGEST_BYTES
     )
-    known = np.array([record[0] for record in scan.images], dtype=np.int64)
+    known = np.array([image.image_id for image in scan.images], dtype=np.int64)
     strays = np.flatnonzero(~np.isin(ids, known))
     if strays.size:
+        stray = ids[strays[0]]
+        shown = "beyond 64 bits" if stray == OUT_OF_RANGE else stray
         raise InputError(
             scan.path,
-            f"annotations[{strays[0]}] is of image_id {ids[strays[0]]}, which "
-            "'images' does not have",
+            f"annotations[{strays[0]}] is of image_id {shown}, which 'images' "
+            "does not have",
         )
     split = split_of_file(scan.path)
-    for image_id, file_name, width, height, record in scan.images:
+    for image in scan.images:
+        image_id, file_name, record = image.image_id, image.file_name, image.record
         low = np.searchsorted(sorted_ids, image_id, side="left")
         high = np.searchsorted(sorted_ids, image_id, side="right")
         mine = order[low:high]
@@ -155,14 +177,16 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
             stem=PurePosixPath(file_name).stem,
             image_id=image_id,
             file_name=file_name,
-            width=width,
-            height=height,
+            width=image.width,
+            height=image.height,
             spans=mine_spans.tobytes(),
             annotations_print=(
                 int((mine_spans[:, 1] - mine_spans[:, 0]).sum()),
                 int.from_bytes(digest, "big", signed=True),
             ),
             split=split,
+            problem=image.problem,
+            shown_id=image.shown_id,
         )
 
 
@@ -200,17 +224,37 @@ def _read_images(reader: JsonStream, scan: _FileScan) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         record = reader.bytes_between(start, end)
         item = _record(reader.path, f"images[{index}]", record)
-        image_id = _integer(reader.path, f"images[{index}]", item, "id")
-        where = f"images[{index}] (id {image_id})"
+        image_id = _integer(reader.path, f"images[{index}]", item, "id", most=None)
+        where = f"images[{index}] (id {_short_number(image_id)})"
         file_name = item.get("file_name")
         if not isinstance(file_name, str) or not PurePosixPath(file_name).stem:
             raise InputError(reader.path, f"{where}: 'file_name' is not a file name")
-        width = _integer(reader.path, where, item, "width", least=1, most=MAX_SIDE)
-        height = _integer(reader.path, where, item, "height", least=1, most=MAX_SIDE)
+        width = _integer(reader.path, where, item, "width", least=1, most=None)
+        height = _integer(reader.path, where, item, "height", least=1, most=None)
+        # Beyond their ranges, the image alone is refused (its annotations
+        # are not drawn); the others are converted.
+        problem = (
+            _beyond("id", image_id, MAX_ID)
+            or _beyond("width", width, MAX_SIDE)
+            or _beyond("height", height, MAX_SIDE)
+        )
+        if problem is not None:
+            scan.images.append(
+                _ImageRecord(
+                    image_id if image_id <= MAX_ID else OUT_OF_RANGE,
+                    file_name,
+                    1,
+                    1,
+                    record,
+                    problem,
+                    _short_number(image_id),
+                )
+            )
+            continue
         if image_id in ids:
             raise InputError(reader.path, f"{where}: another image has this id")
         ids.add(image_id)
-        scan.images.append((image_id, file_name, width, height, record))
+        scan.images.append(_ImageRecord(image_id, file_name, width, height, record))
 
 
 def _read_annotations(reader: JsonStream, scan: _FileScan) -> None:
@@ -219,7 +263,8 @@ def _read_annotations(reader: JsonStream, scan: _FileScan) -> None:
         where = f"annotations[{index}]"
         if not isinstance(item, dict):
             raise InputError(reader.path, f"{where} is not an object")
-        scan.image_ids.append(_integer(reader.path, where, item, "image_id"))
+        image_id = _integer(reader.path, where, item, "image_id", most=None)
+        scan.image_ids.append(image_id if image_id <= MAX_ID else OUT_OF_RANGE)
         scan.spans.extend((start, end))
         scan.digests += hashlib.blake2b(
             reader.bytes_between(start, end), digest_size=_DIGEST_BYTES
@@ -260,19 +305,26 @@ def _integer(
     key: str,
     *,
     least: int = 0,
-    most: int = MAX_ID,
+    most: int | None = MAX_ID,
 ) -> int:
+    """An integer of at least ``least``; beyond ``most`` (None: unchecked
+    here, the caller refuses the record alone) it fails the file."""
     value = item.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < least:
         raise InputError(
             path, f"{where}: {key!r} must be an integer of at least {least}"
         )
-    if value > most:
-        why = " (COCO's ids are 64-bit integers)" if most == MAX_ID else ""
-        raise InputError(
-            path, f"{where}: {key!r} is {_short_number(value)}, more than {most:,}{why}"
-        )
+    problem = None if most is None else _beyond(key, value, most)
+    if problem is not None:
+        raise InputError(path, f"{where}: {problem}")
     return value
+
+
+def _beyond(key: str, value: int, most: int) -> str | None:
+    if value <= most:
+        return None
+    why = " (COCO's ids are 64-bit integers)" if most == MAX_ID else ""
+    return f"{key!r} is {_short_number(value)}, more than {most:,}{why}"
 
 
 def _short_number(value: int) -> str:

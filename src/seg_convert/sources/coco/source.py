@@ -96,7 +96,7 @@ class CocoReader:
     def _check(
         self, item: CocoImage, options: Options, *, instances: bool, gray: bool
     ) -> CheckedSample:
-        problem = stem_problem(item.stem)
+        problem = item.problem or stem_problem(item.stem)
         if problem is not None:
             raise AnnotationError(item.source, problem)
         image_file = self.image_path(item)
