@@ -660,3 +660,53 @@ def test_annotations_piped_to_stdin_say_what_to_do(tmp_path: Path) -> None:
         "/dev/stdin: is a pipe or a device, not a file, not a COCO file (save it "
         "to a file and give that)"
     ) in result.stderr, result.stderr
+
+
+# A run whose worker dies (SIGSEGV, as a crash in native code) converting the
+# COCO image of id 2; set in the runner before the workers are forked.
+_CRASHING_RUN = """
+import os, signal, sys
+from seg_convert.cli import cli
+from seg_convert.sources.coco import source
+
+check = source.CocoReader._check
+
+def crashing_check(self, item, *args, **kwargs):
+    if item.image_id == 2:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return check(self, item, *args, **kwargs)
+
+source.CocoReader._check = crashing_check
+cli.main(sys.argv[1:], prog_name="seg-convert")
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the patch reaches workers by fork")
+def test_a_worker_dying_on_an_image_names_it(tmp_path: Path) -> None:
+    images, annotations = good_and(image(2, "m.png"), annotation(2, 2, TRIANGLE))
+    path, folder = coco_file(tmp_path, images, annotations)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CRASHING_RUN,
+            "coco2voc",
+            str(path),
+            str(out),
+            "--images",
+            str(folder),
+            "-j",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert result.returncode == 1, result.stderr
+    assert written(out) == ["a.jpg", "z.jpg"]
+    (line,) = error_lines(result)[:1]
+    assert line == (
+        f"{path}: image 2 (m.png): the worker converting it died (killed by "
+        "signal 11, SIGSEGV)"
+    )
