@@ -68,6 +68,33 @@ def journal_lines(out: Path) -> int:
         return 0
 
 
+# The command, held (in its runner process) once ``after`` samples are
+# recorded, just before it records the next, until the test signals it: a
+# poller that watched the journal could be outrun on a loaded machine (the run
+# finished before the signal was sent, or got it while it was ending).
+_HELD_RUN = """
+import pathlib, sys, time
+from seg_convert.cli import cli
+from seg_convert.run import output_state
+
+gate, after = pathlib.Path(sys.argv[1]), int(sys.argv[2])
+record = output_state.OutputState.record
+recorded = 0
+
+def held_record(self, result, **kwargs):
+    global recorded
+    if recorded == after:
+        gate.touch()
+        while True:  # until the signal: SIGINT raises here, SIGKILL ends it
+            time.sleep(0.01)
+    recorded += 1
+    return record(self, result, **kwargs)
+
+output_state.OutputState.record = held_record
+cli.main(sys.argv[3:], prog_name="seg-convert")
+"""
+
+
 def signal_a_run(
     write_annotation: WriteAnnotation,
     tmp_path: Path,
@@ -78,27 +105,29 @@ def signal_a_run(
     send: Callable[[subprocess.Popen[str]], None],
 ) -> tuple[subprocess.Popen[str], str]:
     """Start a real run of 30 files with ``--jobs jobs --instances`` in its own
-    process group, ``send`` it a signal once ``after`` samples are recorded, and
-    return it ended, with its stderr, which is at its end only once the workers
-    have ended too: none is left behind."""
+    process group, ``send`` it a signal once ``after`` samples are recorded (the
+    run waits for it there), and return it ended, with its stderr, which is at
+    its end only once the workers have ended too: none is left behind."""
     image = gradient_image(640, 480)
     for i in range(30):
         write_annotation(f"s{i:02d}", SHAPES, image=image)
-    command = [sys.executable, "-m", "seg_convert", "labelme2voc"]
+    gate = tmp_path / "held"
+    command = [sys.executable, "-c", _HELD_RUN, str(gate), str(after), "labelme2voc"]
     command += [str(tmp_path / "in"), str(tmp_path / "out"), "--labels"]
     command += [str(labels_file), "--jobs", jobs, "--instances"]
     process = subprocess.Popen(
         command, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    out = tmp_path / "out"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while process.poll() is None and time.monotonic() < deadline:
-        manifest = out / ".seg-convert" / "manifest.json"
-        if manifest.exists() and journal_lines(out) >= after:
+        if gate.exists():
+            assert journal_lines(tmp_path / "out") == after
             send(process)
             break
         time.sleep(0.002)
-    _, stderr = process.communicate(timeout=30)
+    else:
+        process.kill()
+    _, stderr = process.communicate(timeout=60)
     return process, stderr
 
 

@@ -318,9 +318,18 @@ def unreadable(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
             raise PermissionError(errno.EACCES, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
-    # pathlib opens through io.open, everything else through builtins.open.
+    real_os_open = os.open
+
+    def guarded_os_open(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, str | os.PathLike) and Path(file) == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_os_open(file, *args, **kwargs)
+
+    # pathlib opens through io.open, everything else through builtins.open;
+    # input files through os.open (core/files.py checks them first).
     monkeypatch.setattr(builtins, "open", guarded_open)
     monkeypatch.setattr(io, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_os_open)
 
 
 # --- the corpus of bad files -------------------------------------------------

@@ -93,3 +93,11 @@ def test_a_planted_link_at_the_temporary_name_is_not_written_through(
     write_atomically(target, b"new")
     assert victim.read_bytes() == OLD
     assert target.read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("name", ["x" * 250 + ".npy", "é" * 125 + ".png"])
+def test_a_temporary_name_fits_where_the_name_fits(tmp_path: Path, name: str) -> None:
+    target = tmp_path / name
+    atomic.write_atomically(target, b"data")
+    assert target.read_bytes() == b"data"
+    assert len(os.fsencode(atomic.temporary_name(target).name)) <= 255

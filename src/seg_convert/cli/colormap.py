@@ -11,6 +11,7 @@ import click
 
 from seg_convert.cli.exits import reporting_errors
 from seg_convert.cli.options import FONT, LABELS, check_output_file
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.labels import PASCAL_VOC_CLASSES, VOID_INDEX, LabelTable
 
 
@@ -88,5 +89,5 @@ def colormap_command(
             try:
                 chart.save(output, format="PNG")
             except OSError as error:
-                message = f"{output}: cannot write: {error.strerror}"
+                message = f"{output}: cannot write: {os_reason(error)}"
                 raise click.UsageError(message) from None

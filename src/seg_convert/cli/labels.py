@@ -16,6 +16,7 @@ from seg_convert.cli.options import (
     reading_params,
 )
 from seg_convert.cli.text_table import display_width, pad
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.labels import LabelTable, class_name_problem
 
 if TYPE_CHECKING:
@@ -106,6 +107,6 @@ def _write_labels_file(input_dir: Path, usage: LabelUsage, output: Path) -> bool
     try:
         output.write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
     except OSError as error:
-        raise click.UsageError(f"{output}: cannot write: {error.strerror}") from None
+        raise click.UsageError(f"{output}: cannot write: {os_reason(error)}") from None
     click.echo(f"wrote {output}", err=True)
     return True

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from seg_convert.core.files import open_regular
+
 FilePrint = tuple[int, int]  # (size, mtime in ns)
 Fingerprint = tuple[FilePrint, FilePrint | None]  # the JSON and its image file
 # The SHA-256 (hex) of the JSON and of its image file, where known.
@@ -39,15 +41,17 @@ def fingerprint(source: Path, image: Path | None) -> Fingerprint | None:
     return (json_print, image_print)
 
 
-def content_digest(path: Path | None) -> str | None:
+def content_digest(path: Path | None, *, max_bytes: int | None = None) -> str | None:
     """The SHA-256 of the file's bytes (hex), read a block at a time; None if
-    it cannot be read. Take it after ``file_print`` and before the file is
-    read for converting: an edit in between then shows in one or the other."""
+    it cannot be read, or is not a regular file of at most ``max_bytes`` (then
+    the reader that comes next refuses it, and says why, without a byte read
+    here). Take it after ``file_print`` and before the file is read for
+    converting: an edit in between then shows in one or the other."""
     if path is None:
         return None
     digest = hashlib.sha256()
     try:
-        with path.open("rb") as stream:
+        with open_regular(path, max_bytes=max_bytes) as stream:
             while block := stream.read(_BLOCK):
                 digest.update(block)
     except OSError:

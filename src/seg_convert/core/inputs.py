@@ -28,6 +28,12 @@ class Input:
     source: Path
     stem: str
 
+    @property
+    def where(self) -> str | None:
+        """What in ``source`` the sample is, when the file holds several
+        (a COCO file's image); None when the file is the sample."""
+        return None
+
 
 def stem_problem(stem: str) -> str | None:
     """Why ``stem`` cannot name outputs (None: it can), for the split lists

@@ -22,6 +22,7 @@ from seg_convert.core.errors import (
     is_undecodable,
     undecodable_line,
 )
+from seg_convert.core.files import FileRefused, read_regular, reason
 
 IGNORE_NAME = "__ignore__"
 BACKGROUND_NAME = "_background_"
@@ -150,12 +151,21 @@ def parse_labels(
     return LabelTable(names=classes)
 
 
+# A class table of 254 names, each a long line, is a few kB; more is not one.
+MAX_LABELS_BYTES = 1 << 20
+
+
 def read_labels_file(path: Path) -> LabelTable:
     """Read a labels file: UTF-8 (a BOM is fine), LF or CRLF, one name a line."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, max_bytes=MAX_LABELS_BYTES)
+    except FileRefused as error:
+        what = {"special": "is a pipe or a device", "directory": "is a directory"}
+        raise LabelsError(
+            path, f"{what.get(error.kind, error.strerror)}, not a labels file"
+        ) from None
     except OSError as error:
-        raise LabelsError(path, f"cannot read: {error.strerror}") from None
+        raise LabelsError(path, f"cannot read: {reason(error)}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -178,13 +188,14 @@ def load_labels(spec: str) -> LabelTable:
     """Take ``--labels`` as labelme does: a file path, or comma-separated names."""
     path = Path(spec)
     try:
-        is_file, is_dir = path.is_file(), path.is_dir()
+        exists, is_dir = path.exists(), path.is_dir()
+        looped = not exists and path.is_symlink()
     except OSError:  # e.g. a comma list longer than a file name may be
-        is_file = is_dir = False
-    if is_file:
-        return read_labels_file(path)
+        exists = is_dir = looped = False
     if is_dir:
         raise LabelsError(spec, "is a directory; give the labels file in it")
+    if exists or looped:  # a file, or a pipe or device: reading says which
+        return read_labels_file(path)
     if "," in spec:
         return parse_labels(spec.split(","), where="--labels", unit="item")
     raise LabelsError(

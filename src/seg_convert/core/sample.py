@@ -161,8 +161,11 @@ class FileResult:
     def failure(cls, item: Input, message: str) -> FileResult:
         """The result of a file whose conversion failed outside our code (its
         worker process died)."""
+        where = item.where
         return cls(
             source=item.source,
             stem=item.stem,
-            error=SegConvertError(item.source, message),
+            error=SegConvertError(
+                item.source, message if where is None else f"{where}: {message}"
+            ),
         )

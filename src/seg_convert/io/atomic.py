@@ -33,6 +33,7 @@ from seg_convert.io.confined import folder_of, open_regular, same_bytes
 Content = bytes | npt.NDArray[np.generic]
 
 TEMPORARY_SUFFIX = ".tmp"
+_NAME_MAX = 255  # bytes of a file name on Linux, macOS and Windows file systems
 # .NAME.HOST-PID.tmp, as temporary_name makes it.
 _TEMPORARY = re.compile(r"\..+\.(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)\.tmp", re.DOTALL)
 
@@ -45,9 +46,18 @@ def host_tag() -> str:
 
 
 def temporary_name(path: Path) -> Path:
-    """Where ``path`` is written before it is renamed into place."""
+    """Where ``path`` is written before it is renamed into place. A name too
+    long to take the tag (a file system allows ``_NAME_MAX`` bytes) has its
+    end replaced by a digest of it, so that a name that fits can be written."""
     tag = f"{host_tag()}-{os.getpid()}"
-    return path.with_name(f".{path.name}.{tag}{TEMPORARY_SUFFIX}")
+    name = f".{path.name}.{tag}{TEMPORARY_SUFFIX}"
+    encoded = os.fsencode(path.name)
+    excess = len(os.fsencode(name)) - _NAME_MAX
+    if excess > 0:
+        digest = hashlib.sha256(encoded).hexdigest()[:16]
+        kept = os.fsdecode(encoded[: max(len(encoded) - excess - len(digest) - 1, 0)])
+        name = f".{kept}~{digest}.{tag}{TEMPORARY_SUFFIX}"
+    return path.with_name(name)
 
 
 def sweep_temporary_files(root: Path, *, all_runs: bool) -> None:

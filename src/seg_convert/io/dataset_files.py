@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from seg_convert.core.errors import OutputError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.io.atomic import Content, write_atomically, write_if_changed
 from seg_convert.io.confined import remove
 
@@ -69,7 +70,7 @@ def write_files(files: Sequence[tuple[Path, Content]], *, root: Path) -> None:
             remove(path, root=root)
         if isinstance(error, OSError):
             where = files[len(written)][0]
-            raise OutputError(where, f"cannot write: {error.strerror}") from None
+            raise OutputError(where, f"cannot write: {os_reason(error)}") from None
         raise
 
 
@@ -79,4 +80,4 @@ def write_file_if_changed(path: Path, data: bytes, *, root: Path) -> None:
     try:
         write_if_changed(path, data, root=root)
     except OSError as error:
-        raise OutputError(path, f"cannot write: {error.strerror}") from None
+        raise OutputError(path, f"cannot write: {os_reason(error)}") from None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from seg_convert.core.errors import ImageError
+from seg_convert.core.files import FileRefused, check_regular, read_regular, reason
 from seg_convert.core.limits import DEFAULT_MAX_IMAGE_BYTES
 
 _EXIF_ORIENTATION_TAG = 0x0112
@@ -75,7 +75,7 @@ def _decoding(owner: Path, what: str) -> Iterator[None]:
         ) from None
     except Exception as error:  # Pillow's decoders raise many types on bad data.
         if isinstance(error, OSError) and error.errno is not None:  # the system's
-            raise ImageError(owner, f"cannot read {what}: {error.strerror}") from None
+            raise ImageError(owner, f"cannot read {what}: {reason(error)}") from None
         if "truncated" in str(error).lower():  # Pillow's words vary by format
             raise ImageError(
                 owner, f"{what} is truncated: the file ends too early"
@@ -101,12 +101,7 @@ def open_image(
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     with _decoding(owner, what):
         if isinstance(source, Path):
-            status = source.stat()
-            if not stat.S_ISREG(status.st_mode):
-                # A directory, or a pipe or device that would be read forever.
-                kind = "a directory" if source.is_dir() else "a pipe or a device"
-                raise ImageError(owner, f"{what} is {kind}, not an image")
-            _check_bytes(status.st_size, max_bytes, owner=owner, what=what)
+            _check_file(source, max_bytes, owner=owner, what=what)
         with _pillow_limit_disabled():
             image = Image.open(stream)
         width, height = image.size
@@ -159,19 +154,30 @@ def _orientation(image: Image.Image, *, owner: Path, what: str) -> int | None:
 
 def read_image_file(path: Path, *, max_bytes: int, owner: Path, what: str) -> bytes:
     """The bytes of an image file, refused (not read) past ``max_bytes``."""
-    with _decoding(owner, what), path.open("rb") as stream:
-        data = stream.read(max_bytes + 1)  # the file may have grown since stat
-    _check_bytes(len(data), max_bytes, owner=owner, what=what)
-    return data
+    with _decoding(owner, what), _refusals(max_bytes, owner=owner, what=what):
+        return read_regular(path, max_bytes=max_bytes)
 
 
-def _check_bytes(size: int, max_bytes: int, *, owner: Path, what: str) -> None:
-    if size > max_bytes:
-        raise ImageError(
-            owner,
-            f"{what} is {size:,} bytes or more, over the limit of {max_bytes:,} "
-            "(raise it with --max-image-bytes if the image is genuine)",
-        )
+def _check_file(path: Path, max_bytes: int, *, owner: Path, what: str) -> None:
+    """Refuse a directory, a pipe or device (read forever) or a file over
+    ``max_bytes``, before a byte of it is read."""
+    with _refusals(max_bytes, owner=owner, what=what):
+        check_regular(path, max_bytes=max_bytes)
+
+
+@contextlib.contextmanager
+def _refusals(max_bytes: int, *, owner: Path, what: str) -> Iterator[None]:
+    try:
+        yield
+    except FileRefused as error:
+        if error.kind == "size":
+            raise ImageError(
+                owner,
+                f"{what} {error.strerror} (raise it with --max-image-bytes if "
+                "the image is genuine)",
+            ) from None
+        kind = "a directory" if error.kind == "directory" else "a pipe or a device"
+        raise ImageError(owner, f"{what} is {kind}, not an image") from None
 
 
 def copyable_jpeg(

@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from seg_convert.core.errors import FontError
+from seg_convert.core.files import FileRefused, check_regular, reason
 
 FONT_CANDIDATES: tuple[str, ...] = (
     # Linux (Debian/Ubuntu, Fedora, Arch)
@@ -47,6 +48,8 @@ _PROBE_SIZE = 24
 _NEVER_A_GLYPH = "\uffff"  # a Unicode noncharacter: every font draws its "missing" box
 _NOT_DRAWN = frozenset(" \t")  # blank in any font: nothing to check
 # Debian/Ubuntu package names; other systems name theirs alike.
+# Noto CJK's collection is 20 MB; no real font comes near this.
+MAX_FONT_BYTES = 1 << 28
 FONT_PACKAGES = ("fonts-noto-cjk", "fonts-wqy-microhei")
 
 
@@ -59,6 +62,12 @@ def load_font(source: str, size: int) -> ImageFont.FreeTypeFont:
 
 def check_font(path: Path) -> str:
     """Check that ``path`` is a font Pillow can use; return it as a source."""
+    try:
+        check_regular(path, max_bytes=MAX_FONT_BYTES)  # FreeType reads it whole
+    except FileRefused as error:
+        raise FontError(path, f"{error.strerror}, not a font file") from None
+    except OSError as error:
+        raise FontError(path, f"cannot read: {reason(error)}") from None
     try:
         _load_file(str(path), _PROBE_SIZE)
     except OSError as error:

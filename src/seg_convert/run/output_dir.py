@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from seg_convert.core.errors import OutputError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.inputs import STATE_DIR
 from seg_convert.run.state_records import check_relative
 
@@ -36,7 +37,7 @@ def prepare_state_dir(root: Path) -> Path:
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(root, f"cannot create: {error.strerror}") from None
+        raise OutputError(root, f"cannot create: {os_reason(error)}") from None
     return state_dir
 
 
@@ -67,4 +68,6 @@ def prepare_folders(root: Path, names: Iterable[str]) -> None:
             except FileExistsError:
                 raise OutputError(folder, "exists and is not a directory") from None
             except OSError as error:
-                raise OutputError(folder, f"cannot create: {error.strerror}") from None
+                raise OutputError(
+                    folder, f"cannot create: {os_reason(error)}"
+                ) from None

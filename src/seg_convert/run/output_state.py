@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from seg_convert.core.errors import OutputError, SegConvertError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.fingerprints import (
     Fingerprint,
     content_digest,
@@ -212,7 +213,7 @@ class OutputState:
                 for path in shard_state_files(state_dir):
                     remove(path, root=self.root)
         except OSError as error:
-            raise OutputError(state_dir, f"cannot write: {error.strerror}") from None
+            raise OutputError(state_dir, f"cannot write: {os_reason(error)}") from None
 
     def _has_outputs(self, entry: Entry) -> bool:
         """Whether the sample's files are all still there (someone may have
@@ -239,7 +240,7 @@ class OutputState:
             finally:
                 os.close(fd)
         except OSError as error:
-            raise OutputError(path, f"cannot write: {error.strerror}") from None
+            raise OutputError(path, f"cannot write: {os_reason(error)}") from None
 
     def _remove(self, outputs: Iterable[str]) -> None:
         for relative in outputs:

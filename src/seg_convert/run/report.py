@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from seg_convert.core.errors import OutputError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.sample import FileResult
 from seg_convert.io.atomic import write_atomically
 from seg_convert.run.batch import ConversionReport
@@ -115,7 +116,9 @@ def write_report(path: Path, document: Mapping[str, Any]) -> None:
     try:
         write_atomically(path, data.encode())
     except OSError as error:
-        raise OutputError(path, f"cannot write the report: {error.strerror}") from None
+        raise OutputError(
+            path, f"cannot write the report: {os_reason(error)}"
+        ) from None
 
 
 def _status(result: FileResult) -> str:

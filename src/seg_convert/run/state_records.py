@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from seg_convert.core.errors import OutputError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.fingerprints import NO_DIGESTS, Digests, FilePrint, Fingerprint
 from seg_convert.core.shards import Shard
 from seg_convert.io.confined import read_regular, remove
@@ -222,7 +223,7 @@ def _proven(journal: Path, owns: Owns, *, force: bool) -> list[Record]:
 
 def _reason(error: BaseException) -> str:
     if isinstance(error, OSError):
-        return error.strerror or str(error)
+        return os_reason(error) or str(error)
     if isinstance(error, RecursionError):
         return "nested too deeply"
     return str(error)

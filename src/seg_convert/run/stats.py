@@ -14,14 +14,22 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
 
 from seg_convert.core.colormap import VOID_INDEX
-from seg_convert.core.errors import InputError, SegConvertError, one_line
-from seg_convert.core.labels import BACKGROUND_NAME, IGNORE_ID, IGNORE_NAME, LabelTable
+from seg_convert.core.errors import ImageError, InputError, SegConvertError, one_line
+from seg_convert.core.files import read_regular, reason
+from seg_convert.core.labels import (
+    BACKGROUND_NAME,
+    IGNORE_ID,
+    IGNORE_NAME,
+    MAX_LABELS_BYTES,
+    LabelTable,
+)
 from seg_convert.core.limits import DEFAULT_MAX_PIXELS
 from seg_convert.core.options import Options
 from seg_convert.formats.voc.writer import CLASS_NAMES_FILE, LAYOUTS, Layout
+from seg_convert.io.images import open_image
+from seg_convert.io.label_arrays import load_label_npy
 from seg_convert.sources.labelme.annotation import read_annotation
 from seg_convert.sources.labelme.discovery import find_inputs
 from seg_convert.sources.labelme.source import check_file
@@ -177,12 +185,14 @@ def _load_label_array(path: Path) -> npt.NDArray[np.int64]:
     palette PNG, 255 is void: the ignore id)."""
     try:
         if path.suffix == ".png":
-            with Image.open(path) as image:
+            with open_image(path, max_pixels=DEFAULT_MAX_PIXELS, owner=path) as image:
                 if image.mode != "P":
                     raise ValueError(f"a {image.mode} image, not a palette PNG")
                 indices = np.asarray(image).astype(np.int64)
             return np.where(indices == VOID_INDEX, IGNORE_ID, indices)
-        array = np.load(path, allow_pickle=False)
+        array = load_label_npy(path, max_pixels=DEFAULT_MAX_PIXELS)
+    except ImageError as error:
+        raise InputError(path, error.message) from None
     except (OSError, ValueError) as error:
         raise InputError(path, f"cannot read: {one_line(str(error))}") from None
     if (
@@ -215,8 +225,11 @@ def _check_class_ids(
 def _read_class_names(path: Path) -> tuple[str, ...]:
     # class_names.txt: the names in id order, from background on.
     try:
-        return tuple(path.read_text("utf-8").splitlines())
-    except (OSError, UnicodeDecodeError) as error:
+        data = read_regular(path, max_bytes=MAX_LABELS_BYTES)
+        return tuple(data.decode("utf-8").splitlines())
+    except OSError as error:
+        raise InputError(path, f"cannot read: {reason(error)}") from None
+    except UnicodeDecodeError as error:
         raise InputError(path, f"cannot read: {error}") from None
 
 

@@ -17,7 +17,7 @@ from pycocotools.coco import COCO
 
 from seg_convert.cli import cli
 from seg_convert.core.splits import split_of
-from seg_convert.sources.coco import index as coco_index
+from seg_convert.sources.coco import json_stream
 from seg_convert.sources.coco.index import index_coco_files
 from seg_convert.sources.coco.masks import SegmentationError, decode, segmentation_rle
 from tests.conftest import WriteAnnotation, gradient_image, shape
@@ -600,7 +600,7 @@ def test_the_index_reads_any_chunking_as_json_load(
     however the file is cut into chunks; prints are the same."""
     path, _ = write_scene(tmp_path)
     whole = index_coco_files([path], salt=b"")
-    monkeypatch.setattr(coco_index, "_CHUNK", chunk)
+    monkeypatch.setattr(json_stream, "_CHUNK", chunk)
     cut = index_coco_files([path], salt=b"")
     assert cut == whole
     document = json.loads(path.read_bytes())

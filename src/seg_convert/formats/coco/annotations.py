@@ -112,7 +112,9 @@ def polygons(instance: SampleObject) -> list[list[float]] | None:
     if not all(parts):  # a shape outside the image, or of no area: RLE is exact
         return None
     drawn = pycocotools.mask.frPyObjects(parts, height, width)
-    if any(area == 0 for area in pycocotools.mask.area(drawn)):
+    # One part at a time: pycocotools' area of a list counts the list in a
+    # uint8, which overflows (an error under NumPy 2) past 255 parts.
+    if any(pycocotools.mask.area(part) == 0 for part in drawn):
         return None
     return parts
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from seg_convert.core.errors import OutputError, SegConvertError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.io.atomic import replacing
 
 Item = Mapping[str, object]
@@ -58,7 +59,7 @@ def write_coco_json(
             _write_list(stream, categories)
             stream.write("}\n")
     except OSError as error:
-        reason = error.strerror or error
+        reason = os_reason(error) or error
         raise OutputError(path, f"cannot write: {reason}") from None
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from seg_convert.core.errors import OutputError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.inputs import STATE_DIR
 from seg_convert.core.interfaces import OutputFormat, named_by_stem
 from seg_convert.core.options import COCO, Options
@@ -275,7 +276,7 @@ def _read_part(root: Path, stem: str) -> dict[str, Any]:
         part: dict[str, Any] = json.loads(read_regular(path, root=root))
         _check_part(part)
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as error:
-        reason = error.strerror if isinstance(error, OSError) else error
+        reason = os_reason(error) if isinstance(error, OSError) else error
         raise OutputError(
             path,
             f"unreadable part of the COCO files ({reason}); run again with --force",

@@ -24,6 +24,7 @@ from typing import NoReturn
 from xml.parsers import expat
 
 from seg_convert.core.errors import OutputError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.labels import BACKGROUND_NAME
 from seg_convert.core.objects import SampleObject
 from seg_convert.core.splits import TEST_SPLIT, all_samples
@@ -227,7 +228,7 @@ def read_object_names(
         data = read_regular(path, root=root, limit=_MAX_ANNOTATION_BYTES)
         names = _object_names(data)
     except (OSError, ValueError, expat.ExpatError) as error:
-        reason = error.strerror if isinstance(error, OSError) else error
+        reason = os_reason(error) if isinstance(error, OSError) else error
         raise OutputError(
             path,
             f"unreadable object annotations ({reason}); run again with --force",

@@ -9,6 +9,7 @@ from seg_convert.core.labels import (
     BACKGROUND_NAME,
     IGNORE_NAME,
     LabelTable,
+    class_name_problem,
     parse_labels,
 )
 
@@ -24,6 +25,13 @@ def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
                 where,
                 f"category {category_id} is named {name!r}, which the class table "
                 "keeps for id 0 or void (give --labels)",
+            )
+        problem = class_name_problem(name.strip())  # the table strips names
+        if problem is not None:
+            raise LabelsError(
+                where,
+                f"category {category_id}: name {name!r} {problem} (give --labels "
+                "that name the categories you convert, with --skip-unknown)",
             )
         if name in seen:
             raise LabelsError(

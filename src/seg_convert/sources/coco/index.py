@@ -3,7 +3,8 @@
 COCO files reach hundreds of MB (COCO 2017 train: 448 MB, 860k annotations);
 ``json.load`` would hold all of it as Python objects, several GB. Instead the
 top-level object is scanned element by element (``images``, ``annotations``,
-``categories``; other keys are decoded and dropped), each element decoded with
+``categories``; other keys are skipped, a long value scanned without being
+held), each element decoded with
 ``json.JSONDecoder.raw_decode`` from a buffer of about a megabyte and then
 dropped. What is kept is per image its record, the byte spans of its
 annotations in the file, and a digest of those bytes: 16 bytes a span, 8 a
@@ -18,16 +19,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import Any
 
 import numpy as np
 
 from seg_convert.core.errors import InputError
+from seg_convert.core.files import FileRefused, open_regular, reason
 from seg_convert.core.fingerprints import FilePrint
 from seg_convert.core.inputs import Input
 from seg_convert.sources.coco.exports import (
@@ -35,13 +36,16 @@ from seg_convert.sources.coco.exports import (
     roboflow_placeholder,
     split_of_file,
 )
+from seg_convert.sources.coco.json_stream import JsonStream
 
-_CHUNK = 1 << 20
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-_DECODER = json.JSONDecoder()
+# Ids are int64 in COCO's own tools (and in our index's arrays).
+MAX_ID = (1 << 63) - 1
+# A side of an image: pycocotools and the label arrays index with int32.
+MAX_SIDE = (1 << 31) - 1
 _DIGEST_BYTES = 8
-# Longer than any token an error can point into the start of: a \uXXXX escape.
-_LONGEST_TOKEN = 8
+# The id kept for an image id beyond MAX_ID (ids are never negative): its
+# image is refused on its own, with the annotations that name such an id.
+OUT_OF_RANGE = -1
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,15 @@ class CocoImage(Input):
     spans: bytes = field(repr=False)
     annotations_print: FilePrint
     split: str | None  # train, val or test when the file's name or folder says it
+    # Why the image is refused on its own (an id or size beyond its range),
+    # and its id as the file gives it (image_id is OUT_OF_RANGE then).
+    problem: str | None = None
+    shown_id: str | None = None
+
+    @property
+    def where(self) -> str:
+        shown = self.image_id if self.shown_id is None else self.shown_id
+        return f"image {shown} ({self.file_name})"
 
     def annotation_spans(self) -> list[tuple[int, int]]:
         offsets = array("q")
@@ -82,12 +95,23 @@ class CocoIndex:
     flatten_names: bool = False  # images named by their folders too
 
 
+@dataclass(frozen=True)
+class _ImageRecord:
+    image_id: int
+    file_name: str
+    width: int
+    height: int
+    record: bytes
+    problem: str | None = None
+    shown_id: str | None = None
+
+
 @dataclass
 class _FileScan:
     """What one file's scan keeps until every file is scanned."""
 
     path: Path
-    images: list[tuple[int, str, int, int, bytes]] = field(default_factory=list)
+    images: list[_ImageRecord] = field(default_factory=list)
     image_ids: array[int] = field(default_factory=lambda: array("q"))
     spans: array[int] = field(default_factory=lambda: array("q"))
     digests: bytearray = field(default_factory=bytearray)
@@ -144,17 +168,21 @@ def _file_images(scan: _FileScan, salt: bytes, *, flatten: bool) -> Iterator[Coc
     digests = np.frombuffer(bytes(scan.digests), dtype=np.uint8).reshape(
         -1, _DIGEST_BYTES
     )
-    known = np.array([record[0] for record in scan.images], dtype=np.int64)
+    known = np.array([image.image_id for image in scan.images], dtype=np.int64)
     strays = np.flatnonzero(~np.isin(ids, known))
     if strays.size:
+        stray = ids[strays[0]]
+        shown = "beyond 64 bits" if stray == OUT_OF_RANGE else stray
         raise InputError(
             scan.path,
-            f"annotations[{strays[0]}] is of image_id {ids[strays[0]]}, which "
-            "'images' does not have",
+            f"annotations[{strays[0]}] is of image_id {shown}, which 'images' "
+            "does not have",
         )
     split = split_of_file(scan.path)
-    for image_id, file_name, width, height, record in scan.images:
-        low, high = np.searchsorted(sorted_ids, [image_id, image_id + 1])
+    for image in scan.images:
+        image_id, file_name, record = image.image_id, image.file_name, image.record
+        low = np.searchsorted(sorted_ids, image_id, side="left")
+        high = np.searchsorted(sorted_ids, image_id, side="right")
         mine = order[low:high]
         mine_spans = spans[mine]
         digest = hashlib.blake2b(
@@ -165,14 +193,16 @@ def _file_images(scan: _FileScan, salt: bytes, *, flatten: bool) -> Iterator[Coc
             stem=file_stem(file_name, flatten=flatten),
             image_id=image_id,
             file_name=file_name,
-            width=width,
-            height=height,
+            width=image.width,
+            height=image.height,
             spans=mine_spans.tobytes(),
             annotations_print=(
                 int((mine_spans[:, 1] - mine_spans[:, 0]).sum()),
                 int.from_bytes(digest, "big", signed=True),
             ),
             split=split,
+            problem=image.problem,
+            shown_id=image.shown_id,
         )
 
 
@@ -181,10 +211,12 @@ def _scan_file(
 ) -> _FileScan:
     scan = _FileScan(path)
     try:
-        with path.open("rb") as stream:
-            reader = _Reader(stream, path)
+        with open_regular(path) as stream:
+            reader = JsonStream(stream, path)
             seen = set()
             for key in reader.object_keys():
+                if key in seen:  # json.load would keep the last, we read both
+                    raise InputError(path, f"the top-level key {key!r} appears twice")
                 seen.add(key)
                 if key == "images":
                     _read_images(reader, scan)
@@ -193,40 +225,64 @@ def _scan_file(
                 elif key == "categories":
                     _read_categories(reader, categories, supercategories)
                 else:
-                    reader.value()
+                    reader.skip_value()
+    except FileRefused as error:
+        hint = " (save it to a file and give that)" if error.kind == "special" else ""
+        raise InputError(path, f"{error.strerror}, not a COCO file{hint}") from None
     except OSError as error:
-        raise InputError(path, f"cannot read: {error.strerror}") from None
+        raise InputError(path, f"cannot read: {reason(error)}") from None
     for key in ("images", "categories"):
         if key not in seen:
             raise InputError(path, f"no {key!r}: not a COCO instances file?")
     return scan
 
 
-def _read_images(reader: _Reader, scan: _FileScan) -> None:
+def _read_images(reader: JsonStream, scan: _FileScan) -> None:
     ids: set[int] = set()
     for index, (start, end) in enumerate(reader.array_spans()):
         record = reader.bytes_between(start, end)
         item = _record(reader.path, f"images[{index}]", record)
-        image_id = _integer(reader.path, f"images[{index}]", item, "id")
-        where = f"images[{index}] (id {image_id})"
+        image_id = _integer(reader.path, f"images[{index}]", item, "id", most=None)
+        where = f"images[{index}] (id {_short_number(image_id)})"
         file_name = item.get("file_name")
         if not isinstance(file_name, str) or not file_stem(file_name):
             raise InputError(reader.path, f"{where}: 'file_name' is not a file name")
-        width = _integer(reader.path, where, item, "width", least=1)
-        height = _integer(reader.path, where, item, "height", least=1)
+        width = _integer(reader.path, where, item, "width", least=1, most=None)
+        height = _integer(reader.path, where, item, "height", least=1, most=None)
+        # Beyond their ranges, the image alone is refused (its annotations
+        # are not drawn); the others are converted.
+        problem = (
+            _beyond("id", image_id, MAX_ID)
+            or _beyond("width", width, MAX_SIDE)
+            or _beyond("height", height, MAX_SIDE)
+        )
+        if problem is not None:
+            scan.images.append(
+                _ImageRecord(
+                    image_id if image_id <= MAX_ID else OUT_OF_RANGE,
+                    file_name,
+                    1,
+                    1,
+                    record,
+                    problem,
+                    _short_number(image_id),
+                )
+            )
+            continue
         if image_id in ids:
             raise InputError(reader.path, f"{where}: another image has this id")
         ids.add(image_id)
-        scan.images.append((image_id, file_name, width, height, record))
+        scan.images.append(_ImageRecord(image_id, file_name, width, height, record))
 
 
-def _read_annotations(reader: _Reader, scan: _FileScan) -> None:
+def _read_annotations(reader: JsonStream, scan: _FileScan) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         item = reader.last_value
         where = f"annotations[{index}]"
         if not isinstance(item, dict):
             raise InputError(reader.path, f"{where} is not an object")
-        scan.image_ids.append(_integer(reader.path, where, item, "image_id"))
+        image_id = _integer(reader.path, where, item, "image_id", most=None)
+        scan.image_ids.append(image_id if image_id <= MAX_ID else OUT_OF_RANGE)
         category_id = item.get("category_id")
         if isinstance(category_id, int):
             scan.used_categories.add(category_id)
@@ -237,7 +293,7 @@ def _read_annotations(reader: _Reader, scan: _FileScan) -> None:
 
 
 def _read_categories(
-    reader: _Reader, categories: dict[int, str], supercategories: dict[int, object]
+    reader: JsonStream, categories: dict[int, str], supercategories: dict[int, object]
 ) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         where = f"categories[{index}]"
@@ -267,117 +323,34 @@ def _record(path: Path, where: str, data: bytes) -> dict[str, Any]:
 
 
 def _integer(
-    path: Path, where: str, item: Mapping[str, Any], key: str, *, least: int = 0
+    path: Path,
+    where: str,
+    item: Mapping[str, Any],
+    key: str,
+    *,
+    least: int = 0,
+    most: int | None = MAX_ID,
 ) -> int:
+    """An integer of at least ``least``; beyond ``most`` (None: unchecked
+    here, the caller refuses the record alone) it fails the file."""
     value = item.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value < least:
         raise InputError(
             path, f"{where}: {key!r} must be an integer of at least {least}"
         )
+    problem = None if most is None else _beyond(key, value, most)
+    if problem is not None:
+        raise InputError(path, f"{where}: {problem}")
     return value
 
 
-class _Reader:
-    """A JSON document read value by value from a binary stream."""
+def _beyond(key: str, value: int, most: int) -> str | None:
+    if value <= most:
+        return None
+    why = " (COCO's ids are 64-bit integers)" if most == MAX_ID else ""
+    return f"{key!r} is {_short_number(value)}, more than {most:,}{why}"
 
-    def __init__(self, stream: IO[bytes], path: Path) -> None:
-        self.path = path
-        self.last_value: Any = None
-        self._stream = stream
-        self._text = ""
-        self._base = 0  # the byte offset of _text[0]
-        self._pos = 0
-        self._eof = False
 
-    def object_keys(self) -> Iterator[str]:
-        """The keys of the top-level object; the caller reads each value."""
-        self._take("{")
-        if self._peek() == "}":
-            return
-        while True:
-            key = self.value()
-            if not isinstance(key, str):
-                self._fail("expected a key")
-            self._take(":")
-            yield key
-            if self._peek() == "}":
-                self._pos += 1
-                return
-            self._take(",")
-
-    def array_spans(self) -> Iterator[tuple[int, int]]:
-        """The byte spans of an array's elements (each decoded into
-        ``last_value``, and so checked, as it goes)."""
-        self._take("[")
-        if self._peek() == "]":
-            self._pos += 1
-            return
-        while True:
-            self._peek()
-            start = self._base + self._pos
-            self.last_value = self.value()
-            yield start, self._base + self._pos
-            if self._peek() == "]":
-                self._pos += 1
-                return
-            self._take(",")
-
-    def bytes_between(self, start: int, end: int) -> bytes:
-        """The bytes of a span that lies in the buffer (the last value's)."""
-        return self._text[start - self._base : end - self._base].encode("latin-1")
-
-    def value(self) -> Any:
-        self._peek()
-        while True:
-            try:
-                value, end = _DECODER.raw_decode(self._text, self._pos)
-            except json.JSONDecodeError as error:
-                if self._cut_short(error) and self._fill():
-                    continue
-                self._fail(error.msg, at=error.pos)
-            except RecursionError:
-                self._fail("nested too deeply")
-            if end == len(self._text) and self._fill():
-                continue  # a number may go on in the next chunk
-            self._pos = end
-            return value
-
-    def _cut_short(self, error: json.JSONDecodeError) -> bool:
-        """Whether the error may be the buffer's end cutting a value short (a
-        string's error is at its start); any other is in the file, and is
-        reported without reading the rest of it."""
-        near_end = error.pos >= len(self._text) - _LONGEST_TOKEN
-        return near_end or error.msg.startswith("Unterminated string")
-
-    def _peek(self) -> str:
-        while True:
-            match = _WHITESPACE.match(self._text, self._pos)
-            self._pos = match.end() if match else self._pos
-            if self._pos < len(self._text):
-                return self._text[self._pos]
-            if not self._fill():
-                return ""
-
-    def _take(self, expected: str) -> None:
-        if self._peek() != expected:
-            self._fail(f"expected {expected!r}")
-        self._pos += 1
-
-    def _fill(self) -> bool:
-        """Read more (as much again as is buffered, so a long value is decoded
-        a few times at most), dropping what was consumed."""
-        if self._eof:
-            return False
-        kept = len(self._text) - self._pos
-        chunk = self._stream.read(max(_CHUNK, kept))
-        if not chunk:
-            self._eof = True
-            return False
-        self._base += self._pos
-        self._text = self._text[self._pos :] + chunk.decode("latin-1")
-        self._pos = 0
-        return True
-
-    def _fail(self, message: str, *, at: int | None = None) -> NoReturn:
-        offset = self._base + (self._pos if at is None else at)
-        raise InputError(self.path, f"not valid JSON at byte {offset}: {message}")
+def _short_number(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"a number of {len(text):,} digits"

@@ -38,7 +38,7 @@ def segmentation_rle(segmentation: object, *, height: int, width: int) -> RleDic
     """The compressed RLE of a COCO ``segmentation`` on a ``height`` x ``width``
     image, made by pycocotools as ``COCO.annToRLE`` makes it."""
     if isinstance(segmentation, list):
-        _check_polygons(segmentation)
+        _check_polygons(segmentation, height=height, width=width)
         return dict(coco_mask.merge(coco_mask.frPyObjects(segmentation, height, width)))
     if not isinstance(segmentation, dict):
         raise SegmentationError(
@@ -57,6 +57,7 @@ def segmentation_rle(segmentation: object, *, height: int, width: int) -> RleDic
         raise SegmentationError(
             f"RLE counts must be a list or a string, got {_kind(counts)}"
         )
+    _check_counts_text(counts)
     rle = {"size": [height, width], "counts": counts}
     _check_compressed(rle, height * width)
     return rle
@@ -152,7 +153,7 @@ def drawn_mask(rle: RleDict) -> DrawnMask:
     return mask, (x, y, x + w, y + h) if w and h else None
 
 
-def _check_polygons(polygons: list[Any]) -> None:
+def _check_polygons(polygons: list[Any], *, height: int, width: int) -> None:
     if not polygons:
         raise SegmentationError("'segmentation' is an empty list (a box only?)")
     for index, polygon in enumerate(polygons):
@@ -165,6 +166,60 @@ def _check_polygons(polygons: list[Any]) -> None:
                 f"polygon {index} has {len(polygon)} numbers; a polygon is x, y "
                 f"pairs of at least 3 points ({MIN_POLYGON_NUMBERS} numbers)"
             )
+        _check_within_reach(index, polygon, height=height, width=width)
+
+
+def _check_within_reach(
+    index: int, polygon: list[float], *, height: int, width: int
+) -> None:
+    """pycocotools draws polygons in int32 at 5 times their scale and walks
+    every edge pixel by pixel: a vertex at 1e308 overflows (a crash), one at
+    2e7 takes its time and memory. A vertex more than the image's size beyond
+    its edge is refused (the COCO writer keeps the same bound)."""
+    for axis, side, name, values in (
+        ("x", width, "width", polygon[::2]),
+        ("y", height, "height", polygon[1::2]),
+    ):
+        low, high = min(values), max(values)
+        if low < -side or high > 2 * side:
+            shown = low if low < -side else high
+            raise SegmentationError(
+                f"polygon {index} has {axis} = {shown:g}, far outside the "
+                f"{width}x{height} image (a vertex may lie at most the image's "
+                f"{name} beyond its edge)"
+            )
+
+
+# Compressed counts: each count is 5-bit groups, a character of 48 + group
+# (with 0x20 saying another group follows); so 48..111, and the last
+# character of the string ends a count. A 32-bit count takes at most 7.
+_FIRST_COUNT_CHAR, _LAST_COUNT_CHAR = 48, 111
+_MORE = 0x20
+_MAX_COUNT_CHARS = 7
+
+
+def _check_counts_text(counts: str | bytes) -> None:
+    """pycocotools reads compressed counts up to a NUL byte, without
+    checking that a count ends before it (a heap overflow): only strings it
+    reads within their bounds reach it."""
+    try:
+        data = counts.encode("ascii") if isinstance(counts, str) else counts
+    except UnicodeEncodeError:
+        data = b"\xff"
+    codes = np.frombuffer(data, dtype=np.uint8)
+    if codes.size == 0:
+        raise SegmentationError("RLE counts stop short of the image's pixels (none)")
+    if codes.min() < _FIRST_COUNT_CHAR or codes.max() > _LAST_COUNT_CHAR:
+        raise SegmentationError(
+            "RLE counts hold characters that COCO's compressed encoding does not "
+            f"use (only {chr(_FIRST_COUNT_CHAR)!r} to {chr(_LAST_COUNT_CHAR)!r})"
+        )
+    ends = np.flatnonzero(((codes - _FIRST_COUNT_CHAR) & _MORE) == 0)
+    if ends.size == 0 or ends[-1] != codes.size - 1:
+        raise SegmentationError("RLE counts end in the middle of a count")
+    lengths = np.diff(ends, prepend=-1)
+    if lengths.max() > _MAX_COUNT_CHARS:
+        raise SegmentationError("RLE counts hold a count too large for 32 bits")
 
 
 def _check_counts(counts: list[Any], pixels: int) -> None:

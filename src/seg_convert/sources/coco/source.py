@@ -26,6 +26,7 @@ from seg_convert.core.errors import (
     SegConvertError,
     UsageProblem,
 )
+from seg_convert.core.files import open_regular, reason
 from seg_convert.core.fingerprints import Fingerprint, content_digest, file_print
 from seg_convert.core.inputs import Input, InputSet, stem_problem
 from seg_convert.core.interfaces import OpenedSource
@@ -111,19 +112,16 @@ class CocoReader:
     def _check(
         self, item: CocoImage, options: Options, *, instances: bool, gray: bool
     ) -> CheckedSample:
-        problem = stem_problem(item.stem)
+        problem = item.problem or stem_problem(item.stem)
         if problem is not None:
             raise AnnotationError(item.source, problem)
         image_file = self.image_path(item)
         image_print = file_print(image_file)
-        if image_print is None:  # say where it was looked for: --images may be off
-            raise ImageError(
-                item.source,
-                f"image {image_file} not found (file_name is relative to --images)",
-            )
-        image_digest = content_digest(image_file)
-        annotations = list(_read_annotations(item))
-        regions, left_out = self._regions(item, annotations, options.labels)
+        if image_print is None:
+            raise ImageError(item.source, _unseen(image_file))
+        image_digest = content_digest(image_file, max_bytes=options.max_image_bytes)
+        # The image first: the sizes the record declares are checked against
+        # it (and the pixel limit) before anything is decoded at those sizes.
         loaded = load_image_from(
             image_file,
             owner=item.source,
@@ -134,6 +132,8 @@ class CocoReader:
             max_image_bytes=options.max_image_bytes,
             gray=gray,
         )
+        annotations = list(_read_annotations(item))
+        regions, left_out = self._regions(item, annotations, options.labels)
         if self.order == "area":
             regions = sorted(regions, key=lambda region: -area(region.rle))
         arrays = paint(
@@ -228,14 +228,26 @@ def _polygons(annotation: dict[str, Any]) -> tuple[tuple[float, ...], ...] | Non
     return tuple(tuple(float(value) for value in part) for part in segmentation)
 
 
+def _unseen(image_file: Path) -> str:
+    """Why an image file cannot be seen; where it was looked for, if it is not
+    there (--images may be off)."""
+    try:
+        image_file.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        return f"image {image_file}: cannot read: {reason(error)}"
+    return f"image {image_file} not found (file_name is relative to --images)"
+
+
 def _where(item: CocoImage) -> str:
-    return f"image {item.image_id} ({item.file_name})"
+    return item.where
 
 
 def _read_annotations(item: CocoImage) -> Iterator[dict[str, Any]]:
     """The image's annotations, read back from their spans in the file."""
     try:
-        with item.source.open("rb") as stream:
+        with open_regular(item.source) as stream:
             for start, end in item.annotation_spans():
                 stream.seek(start)
                 data = stream.read(end - start)
@@ -251,7 +263,7 @@ def _read_annotations(item: CocoImage) -> Iterator[dict[str, Any]]:
                     )
                 yield annotation
     except OSError as error:
-        raise AnnotationError(item.source, f"cannot read: {error.strerror}") from None
+        raise AnnotationError(item.source, f"cannot read: {reason(error)}") from None
 
 
 @dataclass(frozen=True)
@@ -383,6 +395,7 @@ def open_coco(
     (``a/x.jpg`` -> ``a__x``)."""
     if not annotation_files:
         raise InputError(None, "no COCO annotation files given")
+    _check_given_once(annotation_files)
     images_dirs = _images_dirs(annotation_files, images_dir)
     salt = json.dumps([skip_unknown, order, crowd]).encode()
     index = index_coco_files(annotation_files, salt=salt, flatten_names=flatten_names)
@@ -394,6 +407,22 @@ def open_coco(
         crowd=crowd,
     )
     return CocoSource(reader=reader, index=index)
+
+
+def _check_given_once(paths: Sequence[Path]) -> None:
+    seen: dict[Path, Path] = {}
+    for path in paths:
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a loop: reading it says so
+            continue
+        if key in seen:
+            raise InputError(
+                path,
+                f"given twice (as {seen[key]} and {path}); give each annotation "
+                "file once",
+            )
+        seen[key] = path
 
 
 def open_source(params: Mapping[str, Any]) -> OpenedSource:

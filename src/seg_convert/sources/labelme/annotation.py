@@ -163,6 +163,9 @@ def _image_source(path: Path, raw: dict[str, Any], warnings: list[str]) -> bytes
             f"no image: no 'imageData', and 'imagePath' {short(image_path)} is "
             "not a file name",
         )
+    literal = path.parent / image_path
+    if "\\" in image_path and _is_file(literal):
+        return literal  # a backslash in a POSIX name, not a Windows separator
     # labelme on Windows writes backslashes; the path is relative to the JSON.
     relative = PureWindowsPath(image_path).as_posix()
     candidate = path.parent / relative
@@ -175,6 +178,13 @@ def _image_source(path: Path, raw: dict[str, Any], warnings: list[str]) -> bytes
     except OSError:  # e.g. a name too long: opening the image says so
         pass
     return candidate
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long: opening the image says so
+        return False
 
 
 def _declared_dimension(path: Path, raw: dict[str, Any], key: str) -> int | None:

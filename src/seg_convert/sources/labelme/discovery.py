@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from seg_convert.core.errors import InputError
+from seg_convert.core.files import reason as os_reason
 from seg_convert.core.inputs import FLATTEN_SEPARATOR, Input
 
 
@@ -64,7 +65,7 @@ def _json_files(input_dir: Path, *, recursive: bool) -> list[Path]:
                 break
     except OSError as error:
         raise InputError(
-            error.filename or input_dir, f"cannot list: {error.strerror}"
+            error.filename or input_dir, f"cannot list: {os_reason(error)}"
         ) from None
     return found
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import codecs
 import json
-import stat
 from pathlib import Path
 from typing import Any
 
 from seg_convert.core.errors import AnnotationError, undecodable_line
+from seg_convert.core.files import FileRefused, open_regular, reason
 from seg_convert.sources.labelme.json_values import json_type
 
 WARNING_NOT_PLAIN_UTF8 = (
@@ -71,17 +71,21 @@ def load_json(
 
 def _read_json_bytes(path: Path) -> bytes:
     try:
-        if not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
-            # A pipe or a device would be read forever.
-            raise AnnotationError(path, "is a pipe or a device, not a JSON file")
-        with path.open("rb") as stream:
-            # Read one byte past the limit: the size may change after stat.
+        # Type and size checked before a byte is read: a pipe or a device
+        # would be read forever, a sparse file of GiB for minutes.
+        with open_regular(path, max_bytes=MAX_JSON_BYTES) as stream:
+            # One byte past the limit: the size may change after the check.
             data = stream.read(MAX_JSON_BYTES + 1)
-    except IsADirectoryError:
-        raise AnnotationError(path, "is a directory, not a JSON file") from None
+    except FileRefused as error:
+        if error.kind != "size":
+            kind = "a directory" if error.kind == "directory" else "a pipe or a device"
+            raise AnnotationError(path, f"is {kind}, not a JSON file") from None
+        data, too_large = b"", True
     except OSError as error:
-        raise AnnotationError(path, f"cannot read: {error.strerror}") from None
-    if len(data) > MAX_JSON_BYTES:
+        raise AnnotationError(path, f"cannot read: {reason(error)}") from None
+    else:
+        too_large = len(data) > MAX_JSON_BYTES
+    if too_large:
         raise AnnotationError(
             path,
             f"is larger than {MAX_JSON_BYTES:,} bytes, too large for a labelme file "

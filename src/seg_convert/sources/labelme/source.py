@@ -34,6 +34,7 @@ from seg_convert.sources.labelme.annotation import (
     read_annotation,
 )
 from seg_convert.sources.labelme.discovery import find_inputs
+from seg_convert.sources.labelme.json_text import MAX_JSON_BYTES
 from seg_convert.sources.labelme.objects import sample_objects
 from seg_convert.sources.labelme.rasterize import class_ids, rasterize
 
@@ -108,7 +109,7 @@ def check_file(
     if problem is not None:
         raise AnnotationError(source, problem)
     json_print = file_print(source)
-    json_digest = content_digest(source)
+    json_digest = content_digest(source, max_bytes=MAX_JSON_BYTES)
     annotation = read_annotation(
         source,
         max_image_pixels=options.max_image_pixels,
@@ -117,7 +118,7 @@ def check_file(
     ids = class_ids(annotation.shapes, options.labels, owner=source)
     image_file = None if isinstance(annotation.image, bytes) else annotation.image
     image_print = None if image_file is None else file_print(image_file)
-    image_digest = content_digest(image_file)
+    image_digest = content_digest(image_file, max_bytes=options.max_image_bytes)
     loaded = load_image(
         annotation,
         max_image_pixels=options.max_image_pixels,
