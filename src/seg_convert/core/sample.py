@@ -10,6 +10,7 @@ and out (the check, the writer, results, errors) is small and picklable.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +88,6 @@ class CheckedSample:
     source: Path
     image: LoadedImage
     image_file: Path | None  # None when the image is embedded (imageData)
-    arrays: Rasterized
     fingerprint: Fingerprint | None
     warnings: tuple[str, ...]  # what was read leniently
     objects_read: int  # shapes or annotations, for the report
@@ -96,6 +96,11 @@ class CheckedSample:
     # Which part of ``source`` the sample is, for messages (COCO: "image 139
     # (000000000139.jpg)"); None when it is the whole file.
     where: str | None = None
+    # The class (and instance) arrays, drawn when a writer first asks: a format
+    # that writes outlines (YOLO, COCO polygons) decodes no pixel for them.
+    rasterized: Callable[[], Rasterized] | None = field(
+        default=None, repr=False, compare=False
+    )
     # The type of each shape read (labelme's shape_type), for stats.
     shape_types: tuple[str, ...] = ()
     # The split the inputs fix (COCO's instances_val2017.json), as the source's
@@ -109,6 +114,13 @@ class CheckedSample:
     object_list: Callable[[], Sequence[SampleObject]] | None = field(
         default=None, repr=False, compare=False
     )
+
+    @functools.cached_property
+    def arrays(self) -> Rasterized:
+        """The class and instance arrays (see ``Rasterized``), drawn once."""
+        if self.rasterized is None:
+            raise ValueError(f"{self.stem}: its source gives no arrays")
+        return self.rasterized()
 
     def objects(self) -> Sequence[SampleObject]:
         """The sample's objects (not ``__ignore__``, ``_background_`` or

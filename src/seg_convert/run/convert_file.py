@@ -73,5 +73,5 @@ def _convert(
         fingerprint=sample.fingerprint,
         digests=sample.digests,
         shapes=sample.objects_read,
-        instances=sample.arrays.object_count,
+        instances=len(sample.objects()),
     )

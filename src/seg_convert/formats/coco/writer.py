@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from seg_convert.core.errors import OutputError
 from seg_convert.core.files import reason as os_reason
 from seg_convert.core.inputs import STATE_DIR
@@ -138,15 +141,13 @@ class CocoWriter:
         """COCO holds any number of objects of any class."""
 
     def write_sample(self, root: Path, sample: CheckedSample) -> WrittenSample:
-        options, arrays, stem = self.options, sample.arrays, sample.stem
-        if arrays.instances is None:
-            raise ValueError("a COCO sample needs its instance ids")
-        height, width = arrays.classes.shape
+        options, stem = self.options, sample.stem
+        width, height = sample.image.size
         objects = sample.objects()
         annotations, warnings = [], []
         for item in objects:
             fields = (
-                covered_annotation_fields(item, instances=arrays.instances)
+                covered_annotation_fields(item, instances=_instances(sample))
                 if options.crop_covered
                 else annotation_fields(item, segmentation=options.segmentation)
             )
@@ -169,8 +170,8 @@ class CocoWriter:
         ]
         if options.panoptic:
             segments, segments_info = panoptic_segments(
-                classes=arrays.classes,
-                instances=arrays.instances,
+                classes=sample.arrays.classes,
+                instances=_instances(sample),
                 instance_classes={item.number: item.class_id for item in objects},
                 stuff_ids=self._stuff_ids(),
             )
@@ -183,9 +184,12 @@ class CocoWriter:
         font, gray = options.font, sample.image.gray
         if options.visualize and font is not None and gray is not None:
             drawn = draw_visualization(
-                gray, arrays.indices, class_names=options.labels.names, font_source=font
+                gray,
+                sample.arrays.indices,
+                class_names=options.labels.names,
+                font_source=font,
             )
-            drawn = draw_outlines(drawn, arrays.instances)
+            drawn = draw_outlines(drawn, _instances(sample))
             files.append(
                 (
                     root / VISUALIZATION_DIR / f"{stem}.jpg",
@@ -254,6 +258,15 @@ class CocoWriter:
 
     def _stuff_ids(self) -> frozenset[int]:
         return frozenset(self.options.labels.ids[name] for name in self.options.stuff)
+
+
+def _instances(sample: CheckedSample) -> npt.NDArray[np.int32]:
+    """The sample's instance ids (drawn on first use: plain polygons and RLE
+    need none)."""
+    instances = sample.arrays.instances
+    if instances is None:
+        raise ValueError("a COCO sample needs its instance ids")
+    return instances
 
 
 def _info() -> dict[str, object]:

@@ -136,15 +136,18 @@ class CocoReader:
         regions, left_out = self._regions(item, annotations, options.labels)
         if self.order == "area":
             regions = sorted(regions, key=lambda region: -area(region.rle))
-        arrays = paint(
-            regions, height=item.height, width=item.width, instances=instances
-        )
         return CheckedSample(
             stem=item.stem,
             source=item.source,
             image=loaded,
             image_file=image_file,
-            arrays=arrays,
+            rasterized=functools.partial(
+                paint,
+                regions,
+                height=item.height,
+                width=item.width,
+                instances=instances,
+            ),
             fingerprint=(item.annotations_print, image_print),
             # The annotations' print is their content already.
             digests=(None, image_digest),

@@ -36,7 +36,7 @@ from seg_convert.sources.labelme.annotation import (
 from seg_convert.sources.labelme.discovery import find_inputs
 from seg_convert.sources.labelme.json_text import MAX_JSON_BYTES
 from seg_convert.sources.labelme.objects import sample_objects
-from seg_convert.sources.labelme.rasterize import class_ids, rasterize
+from seg_convert.sources.labelme.rasterize import class_ids, instance_numbers, rasterize
 
 
 @dataclass(frozen=True)
@@ -126,21 +126,31 @@ def check_file(
         gray=gray,
     )
     width, height = loaded.size
-    arrays = rasterize(
-        annotation.shapes, ids, height=height, width=width, instances=instances
-    )
+    numbers = instance_numbers(annotation.shapes)
+    ignored = {
+        n
+        for n, s in zip(numbers, annotation.shapes, strict=True)
+        if s.label == IGNORE_NAME
+    }
     return CheckedSample(
         stem=item.stem,
         source=source,
         image=loaded,
         image_file=image_file,
-        arrays=arrays,
+        rasterized=functools.partial(
+            rasterize,
+            annotation.shapes,
+            ids,
+            height=height,
+            width=width,
+            instances=instances,
+        ),
         fingerprint=None if json_print is None else (json_print, image_print),
         digests=(json_digest, image_digest),
         warnings=annotation.warnings + image_warnings(annotation, loaded.size),
         objects_read=len(annotation.shapes),
         shape_types=tuple(shape.shape_type for shape in annotation.shapes),
-        ignored=arrays.instance_labels.count(IGNORE_NAME),
+        ignored=len(ignored),
         object_list=functools.partial(
             sample_objects, annotation.shapes, ids, height=height, width=width
         ),
