@@ -188,14 +188,22 @@ def _slow_mark(item: Input) -> str:
 
 
 def test_closing_early_leaves_the_queued_items_undone(tmp_path: Path) -> None:
-    """A worker holds the next item too, but when the run stops it finishes
-    only the one it is converting: at most one item a worker beyond those
-    taken."""
+    """When the run stops, each worker finishes the item it is converting and
+    drops the one it holds next; every item finished is either yielded or
+    handed to on_unused, whatever the timing (a runner held up lets a worker
+    start its held item before the stop: then that one is finished too)."""
     inputs = [Input(Path(f"{i}.json"), f"{tmp_path}|{i}") for i in range(20)]
-    results = run_files(_slow_mark, inputs, jobs=2, on_death=_died)
+    unused: list[str] = []
+    results = run_files(
+        _slow_mark, inputs, jobs=2, on_death=_died, on_unused=unused.append
+    )
     assert next(results) == "0"
     results.close()
-    assert len(list(tmp_path.iterdir())) <= 1 + 2
+    marked = sorted(int(path.name) for path in tmp_path.iterdir())
+    assert marked == sorted([0, *map(int, unused)])
+    # At most two items a worker after the one taken: the one it was on and
+    # the one it held, started if it finished the first before the stop.
+    assert len(marked) <= 1 + 2 * 2
 
 
 def test_a_dead_workers_queued_item_goes_to_another() -> None:
