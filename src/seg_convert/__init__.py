@@ -30,6 +30,7 @@ _HOMES = {
     "OutputError": "core.errors",
     "SegConvertError": "core.errors",
     "ValidationReport": "run.validate",
+    "coco2labelme": "run.api",
     "coco2voc": "run.api",
     "coco2yolo": "run.api",
     "convert": "run.batch",
@@ -53,6 +54,7 @@ __all__ = [
     "SegConvertError",
     "ValidationReport",
     "__version__",
+    "coco2labelme",
     "coco2voc",
     "coco2yolo",
     "convert",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     from seg_convert.core.options import Options
     from seg_convert.core.sample import FileResult
     from seg_convert.run.api import (
+        coco2labelme,
         coco2voc,
         coco2yolo,
         labelme2coco,

@@ -28,6 +28,7 @@ FORMATS: Mapping[str, str] = {
     "voc": "seg_convert.formats.voc",
     "coco": "seg_convert.formats.coco",
     "yolo": "seg_convert.formats.yolo",
+    "labelme": "seg_convert.formats.labelme",
 }
 # The (source, format) pairs offered as commands, SOURCE2FORMAT.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -36,6 +37,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("coco", "voc"),
     ("labelme", "yolo"),
     ("coco", "yolo"),
+    ("coco", "labelme"),
 )
 
 
