@@ -139,6 +139,8 @@ class OutputFormat:
     ``remove_dataset_files`` removes its once-per-dataset files (a run in
     another format does). ``split_in_samples``: the split shapes each sample's
     files (a folder per split), so a change of split converts samples again.
+    ``writes_splits``: the format writes splits at all (labelme files do not:
+    no warning about an empty split).
     """
 
     name: str
@@ -147,6 +149,7 @@ class OutputFormat:
     owns: Callable[[str, str], bool]
     remove_dataset_files: Callable[[Path], None]
     split_in_samples: bool = False
+    writes_splits: bool = True
 
 
 @dataclass(frozen=True)

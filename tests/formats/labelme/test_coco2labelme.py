@@ -14,9 +14,10 @@ from click.testing import CliRunner, Result
 from labelme import LabelFile
 from labelme.utils import shapes_to_label
 from PIL import Image
+from pycocotools import mask as coco_mask
 
 from seg_convert.cli import cli
-from seg_convert.formats.labelme.writer import VERSION
+from seg_convert.formats.labelme.writer import VERSION, owns
 from tests.conftest import REPO, b64, gradient_image, png_bytes, shape
 
 STREET = REPO / "examples" / "street"
@@ -150,3 +151,157 @@ def test_generated_files_round_trip_through_coco(
 ) -> None:
     write_generated(tmp_path / "in", seed, count=6)
     check_round_trip(tmp_path / "in", labels_file, tmp_path)
+
+
+def rle(mask: np.ndarray[Any, Any]) -> dict[str, Any]:
+    encoded = coco_mask.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": encoded["size"], "counts": encoded["counts"].decode("ascii")}
+
+
+def blob(
+    x0: int, y0: int, x1: int, y1: int, hole: bool = False
+) -> np.ndarray[Any, Any]:
+    mask = np.zeros((48, 64), dtype=np.uint8)
+    mask[y0:y1, x0:x1] = 1
+    if hole:
+        mask[y0 + 3 : y1 - 3, x0 + 3 : x1 - 3] = 0
+    return mask
+
+
+def write_coco(tmp: Path, annotations: list[dict[str, Any]]) -> tuple[Path, Path]:
+    """A COCO file of one 64x48 image (and one with no annotations) and its
+    images folder."""
+    images = tmp / "images"
+    images.mkdir()
+    for name in ("a.jpg", "empty.jpg"):
+        gradient_image().save(images / name)
+    for index, annotation in enumerate(annotations, start=1):
+        annotation.update(id=index, image_id=1)
+        annotation.setdefault("iscrowd", 0)
+    dataset = {
+        "images": [
+            {"id": 1, "file_name": "a.jpg", "width": 64, "height": 48},
+            {"id": 2, "file_name": "empty.jpg", "width": 64, "height": 48},
+        ],
+        "annotations": annotations,
+        "categories": [{"id": 1, "name": "cat"}, {"id": 7, "name": "dog"}],
+    }
+    path = tmp / "instances.json"
+    path.write_text(json.dumps(dataset))
+    return path, images
+
+
+CROWDED = [
+    {"category_id": 1, "segmentation": rle(blob(2, 2, 30, 30, hole=True))},
+    {"category_id": 7, "segmentation": rle(blob(20, 10, 50, 40)), "iscrowd": 1},
+    {"category_id": 7, "segmentation": rle(blob(40, 5, 60, 20))},
+    {
+        "category_id": 1,
+        "segmentation": rle(blob(10, 35, 30, 45) | blob(40, 42, 60, 47)),
+    },
+]
+
+
+@pytest.mark.parametrize("crowd", ["void", "class"])
+def test_coco_rle_and_crowds_paint_what_coco2voc_paints(
+    tmp_path: Path, crowd: str
+) -> None:
+    annotations, images = write_coco(tmp_path, json.loads(json.dumps(CROWDED)))
+    common = ("--images", images, "--crowd", crowd)
+    run("coco2voc", annotations, tmp_path / "voc", *common, "--instances", "--noviz")
+    out = tmp_path / "labelme"
+    run("coco2labelme", annotations, out, *common)
+    assert sorted(path.name for path in out.iterdir()) == [
+        ".seg-convert", "a.jpg", "a.json", "empty.jpg", "empty.json",
+    ]  # fmt: skip
+    data = json.loads((out / "a.json").read_text("utf-8"))
+    assert [(s["label"], s["shape_type"], s["group_id"]) for s in data["shapes"]] == [
+        ("cat", "mask", None),
+        ("dog", "mask", None),
+        ("cat", "mask", None),  # its two parts are one mask
+        ("__ignore__" if crowd == "void" else "dog", "mask", None),
+    ]
+    assert json.loads((out / "empty.json").read_text("utf-8"))["shapes"] == []
+    labels = tmp_path / "labels.txt"
+    labels.write_text("__ignore__\n_background_\ncat\ndog\n")
+    after = voc_arrays(out, labels, tmp_path / "voc-after")
+    for stem in ("a", "empty"):
+        classes = np.load(tmp_path / "voc" / "SegmentationClass" / f"{stem}.npy")
+        np.testing.assert_array_equal(after[stem][0], classes)
+        if crowd == "void":  # a crowd painted with its class is an instance here
+            instances = np.load(tmp_path / "voc" / "SegmentationObject" / f"{stem}.npy")
+            np.testing.assert_array_equal(after[stem][1], instances)
+    check_labelme_reads(out, labels, tmp_path / "voc-after")
+
+
+def test_coco_polygons_pass_through_vertex_for_vertex(tmp_path: Path) -> None:
+    out = through_coco(STREET, STREET_LABELS, tmp_path)  # polygons where it can
+    for path in sorted((tmp_path / "coco" / "annotations").glob("*.json")):
+        dataset = json.loads(path.read_text("utf-8"))
+        stems = {
+            image["id"]: Path(image["file_name"]).stem for image in dataset["images"]
+        }
+        written: dict[str, list[Any]] = {}
+        for annotation in dataset["annotations"]:
+            segmentation = annotation["segmentation"]
+            if isinstance(segmentation, list):
+                written.setdefault(stems[annotation["image_id"]], []).append(
+                    segmentation
+                )
+        for stem, objects in written.items():
+            shapes = json.loads((out / f"{stem}.json").read_text("utf-8"))["shapes"]
+            polygons = [s for s in shapes if s["shape_type"] == "polygon"]
+            flat = [[v for point in s["points"] for v in point] for s in polygons]
+            assert flat == [part for parts in objects for part in parts], stem
+            # The parts of an object share one group_id; a lone part has none.
+            groups = [s["group_id"] for s in polygons]
+            sizes = [len(parts) for parts in objects]
+            assert groups.count(None) == sizes.count(1)
+
+
+def test_traced_polygons_keep_solid_regions_and_their_holes(tmp_path: Path) -> None:
+    annotations, images = write_coco(tmp_path, json.loads(json.dumps(CROWDED)))
+    run("coco2voc", annotations, tmp_path / "voc", "--images", images, "--noviz")
+    out = tmp_path / "labelme"
+    run("coco2labelme", annotations, out, "--images", images, "--shapes", "polygon")
+    data = json.loads((out / "a.json").read_text("utf-8"))
+    assert {s["shape_type"] for s in data["shapes"]} == {"polygon"}
+    # The two-part cat is two polygons of one group.
+    groups = [s["group_id"] for s in data["shapes"] if s["group_id"] is not None]
+    assert len(groups) == 2 and len(set(groups)) == 1
+    labels = tmp_path / "labels.txt"
+    labels.write_text("__ignore__\n_background_\ncat\ndog\n")
+    after = voc_arrays(out, labels, tmp_path / "voc-after")
+    classes = np.load(tmp_path / "voc" / "SegmentationClass" / "a.npy")
+    np.testing.assert_array_equal(after["a"][0], classes)  # the hole stays a hole
+    check_labelme_reads(out, labels, tmp_path / "voc-after")
+
+
+def test_owns_only_its_two_files_at_the_top(tmp_path: Path) -> None:
+    assert owns("a.json", "a") and owns("a.jpg", "a")
+    assert not owns("x/a.json", "a") and not owns("a.png", "a")
+    assert not owns("ab.json", "a") and not owns(".seg-convert/a.json", "a")
+
+
+def test_a_second_run_converts_nothing_and_a_removed_image_goes(
+    tmp_path: Path,
+) -> None:
+    annotations, images = write_coco(tmp_path, json.loads(json.dumps(CROWDED)))
+    out = tmp_path / "labelme"
+    run("coco2labelme", annotations, out, "--images", images)
+    before = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    result = CliRunner().invoke(
+        cli,
+        ["coco2labelme", str(annotations), str(out), "--images", str(images), "-j1"],
+    )
+    assert result.exit_code == 0
+    # labelme files have no splits: no warning about an empty one.
+    assert result.output == (
+        f"converted 0 of 2 files into {out}, 2 unchanged since the last run\n"
+    )
+    dataset = json.loads(annotations.read_text())
+    dataset["images"] = dataset["images"][:1]
+    annotations.write_text(json.dumps(dataset))
+    run("coco2labelme", annotations, out, "--images", images)
+    after = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
+    assert after == {name: before[name] for name in ("a.json", "a.jpg")}

@@ -164,4 +164,5 @@ OUTPUT_FORMAT = OutputFormat(
     folders=frozenset(),  # files at the top of OUTPUT_DIR only
     owns=owns,
     remove_dataset_files=remove_dataset_files,
+    writes_splits=False,
 )
