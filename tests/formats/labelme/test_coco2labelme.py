@@ -305,3 +305,81 @@ def test_a_second_run_converts_nothing_and_a_removed_image_goes(
     run("coco2labelme", annotations, out, "--images", images)
     after = {path.name: path.read_bytes() for path in out.iterdir() if path.is_file()}
     assert after == {name: before[name] for name in ("a.json", "a.jpg")}
+
+
+def write_results(tmp: Path, results: list[dict[str, Any]]) -> Path:
+    path = tmp / "results_val.json"
+    path.write_text(json.dumps(results))
+    return path
+
+
+PREDICTIONS = [
+    {"image_id": 1, "category_id": c, "segmentation": segmentation, "score": score}
+    for c, segmentation, score in (
+        (1, rle(blob(2, 2, 30, 30)), 0.9),
+        (7, rle(blob(20, 10, 50, 40)), 0.3),
+        (7, [[40, 5, 60, 5, 60, 20]], 0.6),
+    )
+]
+
+
+def test_coco_results_with_their_categories_and_min_score(tmp_path: Path) -> None:
+    instances, images = write_coco(tmp_path, json.loads(json.dumps(CROWDED)))
+    results = write_results(tmp_path, PREDICTIONS)
+    out = tmp_path / "labelme"
+    run(
+        "coco2labelme", results, out, "--categories", instances, "--images", images,
+        "--min-score", "0.5",
+    )  # fmt: skip
+    shapes = json.loads((out / "a.json").read_text("utf-8"))["shapes"]
+    # The instances file's own annotations are not read; 0.3 is under 0.5.
+    assert [(s["label"], s["shape_type"]) for s in shapes] == [
+        ("cat", "mask"),
+        ("dog", "polygon"),
+    ]
+    assert shapes[1]["points"] == [[40, 5], [60, 5], [60, 20]]
+    assert json.loads((out / "empty.json").read_text("utf-8"))["shapes"] == []
+    # Another --min-score converts the images again.
+    run(
+        "coco2labelme", results, out, "--categories", instances, "--images", images,
+    )  # fmt: skip
+    shapes = json.loads((out / "a.json").read_text("utf-8"))["shapes"]
+    assert [s["label"] for s in shapes] == ["cat", "dog", "dog"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["RESULTS"], "is a list, as COCO results are: give the instances file"),
+        (["INSTANCES", "--categories", "INSTANCES"], "must be a COCO results list"),
+        (["RESULTS", "--min-score", "0.5"], "--min-score is for results lists"),
+        (["RESULTS", "RESULTS", "--categories", "INSTANCES"], "one COCO results file"),
+    ],
+    ids=["list-without-categories", "not-a-list", "score-alone", "two-results"],
+)
+def test_results_lists_are_asked_for_plainly(
+    tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    instances, images = write_coco(tmp_path, [])
+    paths = {
+        "RESULTS": str(write_results(tmp_path, PREDICTIONS)),
+        "INSTANCES": str(instances),
+    }
+    argv = [paths.get(argument, argument) for argument in arguments]
+    result = CliRunner().invoke(
+        cli, ["coco2labelme", *argv, str(tmp_path / "out"), "--images", str(images)]
+    )
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_a_results_score_must_be_a_number(tmp_path: Path) -> None:
+    instances, images = write_coco(tmp_path, [])
+    results = write_results(tmp_path, [{**PREDICTIONS[0], "score": "high"}])
+    result = CliRunner().invoke(
+        cli,
+        ["coco2labelme", str(results), str(tmp_path / "out"), "--categories",
+         str(instances), "--images", str(images)],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "results[0]: 'score' must be a number" in result.output

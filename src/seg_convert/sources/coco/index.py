@@ -34,7 +34,7 @@ from seg_convert.core.inputs import Input
 _CHUNK = 1 << 20
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
-_DIGEST_BYTES = 8
+DIGEST_BYTES = 8
 # Longer than any token an error can point into the start of: a \uXXXX escape.
 _LONGEST_TOKEN = 8
 # Words in a file name that fix its images' split (COCO's instances_val2017.json).
@@ -77,7 +77,7 @@ class CocoIndex:
 
 
 @dataclass
-class _FileScan:
+class FileScan:
     """What one file's scan keeps until every file is scanned."""
 
     path: Path
@@ -95,7 +95,18 @@ def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
     the file does not have, two images of one name, categories that disagree.
     """
     categories: dict[int, str] = {}
-    scans = [_scan_file(path, categories) for path in paths]
+    scans = [scan_file(path, categories) for path in paths]
+    return build_index(tuple(paths), scans, categories, salt)
+
+
+def build_index(
+    files: tuple[Path, ...],
+    scans: Sequence[FileScan],
+    categories: Mapping[int, str],
+    salt: bytes,
+) -> CocoIndex:
+    """The images of ``scans`` (their annotations' spans and prints, made
+    with ``salt``), refusing two images that would have one name."""
     names = json.dumps(sorted(categories.items()), ensure_ascii=True).encode()
     salt = hashlib.blake2b(salt + b"\0" + names).digest()
     images: list[CocoImage] = []
@@ -111,7 +122,7 @@ def index_coco_files(paths: Sequence[Path], *, salt: bytes) -> CocoIndex:
                     f"would both be written as {image.stem!r} (rename one)",
                 )
             images.append(image)
-    return CocoIndex(files=tuple(paths), images=tuple(images), categories=categories)
+    return CocoIndex(files=files, images=tuple(images), categories=categories)
 
 
 def split_of_file(path: Path) -> str | None:
@@ -120,13 +131,13 @@ def split_of_file(path: Path) -> str | None:
     return found[0] if len(found) == 1 else None
 
 
-def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
+def _file_images(scan: FileScan, salt: bytes) -> Iterator[CocoImage]:
     ids = np.frombuffer(scan.image_ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")  # file order within an image
     sorted_ids = ids[order]
     spans = np.frombuffer(scan.spans, dtype=np.int64).reshape(-1, 2)
     digests = np.frombuffer(bytes(scan.digests), dtype=np.uint8).reshape(
-        -1, _DIGEST_BYTES
+        -1, DIGEST_BYTES
     )
     known = np.array([record[0] for record in scan.images], dtype=np.int64)
     strays = np.flatnonzero(~np.isin(ids, known))
@@ -142,7 +153,7 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         mine = order[low:high]
         mine_spans = spans[mine]
         digest = hashlib.blake2b(
-            salt + record + digests[mine].tobytes(), digest_size=_DIGEST_BYTES
+            salt + record + digests[mine].tobytes(), digest_size=DIGEST_BYTES
         ).digest()
         yield CocoImage(
             source=scan.path,
@@ -160,18 +171,29 @@ def _file_images(scan: _FileScan, salt: bytes) -> Iterator[CocoImage]:
         )
 
 
-def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
-    scan = _FileScan(path)
+def scan_file(
+    path: Path, categories: dict[int, str], *, annotations: bool = True
+) -> FileScan:
+    scan = FileScan(path)
     try:
         with path.open("rb") as stream:
-            reader = _Reader(stream, path)
+            reader = Reader(stream, path)
+            if reader.starts_with("["):
+                raise InputError(
+                    path,
+                    "is a list, as COCO results are: give the instances file "
+                    "of its images and categories with --categories",
+                )
             seen = set()
             for key in reader.object_keys():
                 seen.add(key)
                 if key == "images":
                     _read_images(reader, scan)
-                elif key == "annotations":
+                elif key == "annotations" and annotations:
                     _read_annotations(reader, scan)
+                elif key == "annotations":
+                    for _ in reader.array_spans():  # one by one: files are large
+                        pass
                 elif key == "categories":
                     _read_categories(reader, categories)
                 else:
@@ -184,42 +206,42 @@ def _scan_file(path: Path, categories: dict[int, str]) -> _FileScan:
     return scan
 
 
-def _read_images(reader: _Reader, scan: _FileScan) -> None:
+def _read_images(reader: Reader, scan: FileScan) -> None:
     ids: set[int] = set()
     for index, (start, end) in enumerate(reader.array_spans()):
         record = reader.bytes_between(start, end)
         item = _record(reader.path, f"images[{index}]", record)
-        image_id = _integer(reader.path, f"images[{index}]", item, "id")
+        image_id = integer(reader.path, f"images[{index}]", item, "id")
         where = f"images[{index}] (id {image_id})"
         file_name = item.get("file_name")
         if not isinstance(file_name, str) or not PurePosixPath(file_name).stem:
             raise InputError(reader.path, f"{where}: 'file_name' is not a file name")
-        width = _integer(reader.path, where, item, "width", least=1)
-        height = _integer(reader.path, where, item, "height", least=1)
+        width = integer(reader.path, where, item, "width", least=1)
+        height = integer(reader.path, where, item, "height", least=1)
         if image_id in ids:
             raise InputError(reader.path, f"{where}: another image has this id")
         ids.add(image_id)
         scan.images.append((image_id, file_name, width, height, record))
 
 
-def _read_annotations(reader: _Reader, scan: _FileScan) -> None:
+def _read_annotations(reader: Reader, scan: FileScan) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         item = reader.last_value
         where = f"annotations[{index}]"
         if not isinstance(item, dict):
             raise InputError(reader.path, f"{where} is not an object")
-        scan.image_ids.append(_integer(reader.path, where, item, "image_id"))
+        scan.image_ids.append(integer(reader.path, where, item, "image_id"))
         scan.spans.extend((start, end))
         scan.digests += hashlib.blake2b(
-            reader.bytes_between(start, end), digest_size=_DIGEST_BYTES
+            reader.bytes_between(start, end), digest_size=DIGEST_BYTES
         ).digest()
 
 
-def _read_categories(reader: _Reader, categories: dict[int, str]) -> None:
+def _read_categories(reader: Reader, categories: dict[int, str]) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         where = f"categories[{index}]"
         item = _record(reader.path, where, reader.bytes_between(start, end))
-        category_id = _integer(reader.path, where, item, "id")
+        category_id = integer(reader.path, where, item, "id")
         name = item.get("name")
         if not isinstance(name, str) or not name:
             raise InputError(reader.path, f"{where}: 'name' is not a name")
@@ -242,7 +264,7 @@ def _record(path: Path, where: str, data: bytes) -> dict[str, Any]:
     return item
 
 
-def _integer(
+def integer(
     path: Path, where: str, item: Mapping[str, Any], key: str, *, least: int = 0
 ) -> int:
     value = item.get(key)
@@ -253,7 +275,7 @@ def _integer(
     return value
 
 
-class _Reader:
+class Reader:
     """A JSON document read value by value from a binary stream."""
 
     def __init__(self, stream: IO[bytes], path: Path) -> None:
@@ -280,6 +302,10 @@ class _Reader:
                 self._pos += 1
                 return
             self._take(",")
+
+    def starts_with(self, character: str) -> bool:
+        """Whether the next value starts with ``character``."""
+        return self._peek() == character
 
     def array_spans(self) -> Iterator[tuple[int, int]]:
         """The byte spans of an array's elements (each decoded into

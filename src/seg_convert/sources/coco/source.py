@@ -49,6 +49,7 @@ from seg_convert.sources.coco.masks import (
     paint,
     segmentation_rle,
 )
+from seg_convert.sources.coco.results import index_coco_results
 
 WARNING_UNKNOWN_SKIPPED = (
     "annotations of categories not in the labels skipped (--skip-unknown)"
@@ -240,6 +241,7 @@ class CocoSource:
 
     reader: CocoReader
     index: CocoIndex = field(repr=False, compare=False)
+    min_score: float | None = None  # a results list's (None: instance files)
 
     @property
     def kind(self) -> str:
@@ -260,6 +262,7 @@ class CocoSource:
             "skip_unknown": self.reader.skip_unknown,
             "order": self.reader.order,
             "crowd": self.reader.crowd,
+            "min_score": self.min_score,
         }
 
     @property
@@ -298,14 +301,28 @@ def open_coco(
     skip_unknown: bool = False,
     order: PaintOrder = "file",
     crowd: CrowdMode = "void",
+    categories_file: Path | None = None,
+    min_score: float = 0.0,
 ) -> CocoSource:
     """Index ``annotation_files`` (see ``coco_index``) into a source of their
-    images. The reading options are part of every image's fingerprint, so a
-    change of them converts every image again."""
+    images; with ``categories_file``, the one file is a results list (see
+    ``results``). The reading options are part of every image's fingerprint,
+    so a change of them converts every image again."""
     if not annotation_files:
         raise InputError(None, "no COCO annotation files given")
     salt = json.dumps([skip_unknown, order, crowd]).encode()
-    index = index_coco_files(annotation_files, salt=salt)
+    if categories_file is None:
+        index = index_coco_files(annotation_files, salt=salt)
+    elif len(annotation_files) != 1:
+        raise UsageProblem("--categories takes one COCO results file")
+    else:
+        salt += json.dumps(["results", min_score]).encode()
+        index = index_coco_results(
+            annotation_files[0],
+            categories_file=categories_file,
+            min_score=min_score,
+            salt=salt,
+        )
     reader = CocoReader(
         images_dir=images_dir,
         categories=dict(index.categories),
@@ -313,7 +330,10 @@ def open_coco(
         order=order,
         crowd=crowd,
     )
-    return CocoSource(reader=reader, index=index)
+    results = categories_file is not None
+    return CocoSource(
+        reader=reader, index=index, min_score=min_score if results else None
+    )
 
 
 def category_labels(categories: Mapping[int, str], *, where: str) -> LabelTable:
@@ -345,6 +365,8 @@ def open_source(params: Mapping[str, Any]) -> OpenedSource:
     """The source a ``coco2...`` command's parameters name; without --labels,
     its categories are the classes."""
     labels = params["labels"]
+    if params["min_score"] and params["categories_file"] is None:
+        raise UsageProblem("--min-score is for results lists: give --categories")
     if params["skip_unknown"] and labels is None:
         raise UsageProblem(
             "--skip-unknown needs --labels: without them every category is a class"
@@ -355,5 +377,7 @@ def open_source(params: Mapping[str, Any]) -> OpenedSource:
         skip_unknown=params["skip_unknown"],
         order="area" if params["order"] == "area" else "file",
         crowd="class" if params["crowd"] == "class" else "void",
+        categories_file=params["categories_file"],
+        min_score=params["min_score"],
     )
     return OpenedSource(source, source.category_labels() if labels is None else labels)
