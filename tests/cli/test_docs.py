@@ -27,6 +27,7 @@ COMMAND_PAGES = {
     "coco2voc": "coco2voc.md",
     "labelme2yolo": "yolo.md",
     "coco2yolo": "yolo.md",
+    "coco2labelme": "labelme-output.md",
     "validate": "validate.md",
     "stats": "stats-and-labels.md",
     "labels": "stats-and-labels.md",
