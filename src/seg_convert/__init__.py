@@ -40,6 +40,9 @@ _HOMES = {
     "load_labels": "core.labels",
     "validate": "run.validate",
     "voc_colormap": "core.colormap",
+    "yolo2coco": "run.api",
+    "yolo2labelme": "run.api",
+    "yolo2voc": "run.api",
 }
 
 __all__ = [
@@ -64,6 +67,9 @@ __all__ = [
     "load_labels",
     "validate",
     "voc_colormap",
+    "yolo2coco",
+    "yolo2labelme",
+    "yolo2voc",
 ]
 
 if TYPE_CHECKING:
@@ -85,6 +91,9 @@ if TYPE_CHECKING:
         labelme2coco,
         labelme2voc,
         labelme2yolo,
+        yolo2coco,
+        yolo2labelme,
+        yolo2voc,
     )
     from seg_convert.run.batch import ConversionReport, convert
     from seg_convert.run.validate import ValidationReport, validate

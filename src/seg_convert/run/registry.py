@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # numpy and Pillow: for runs, not for --help
 SOURCES: Mapping[str, str] = {
     "labelme": "seg_convert.sources.labelme",
     "coco": "seg_convert.sources.coco",
+    "yolo": "seg_convert.sources.yolo",
 }
 FORMATS: Mapping[str, str] = {
     "voc": "seg_convert.formats.voc",
@@ -38,6 +39,9 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("labelme", "yolo"),
     ("coco", "yolo"),
     ("coco", "labelme"),
+    ("yolo", "coco"),
+    ("yolo", "labelme"),
+    ("yolo", "voc"),
 )
 
 
