@@ -54,6 +54,9 @@ def segment_line(
         if not rings:
             return None, WARNING_THIN
         ring = join_rings(rings)
+    # Parts that touch give a bridge of no length: its repeated vertex is
+    # dropped, so a line read back as a polygon is written the same again.
+    ring = distinct_vertices(ring)
     scale = np.array([width, height], dtype=np.float64)
     normalized = np.clip(ring / scale, 0.0, 1.0) + 0.0  # + 0.0: no -0.0
     return _line(item.class_id, normalized.ravel().tolist()), None

@@ -24,8 +24,9 @@ FALLBACK_SPLIT = "val"
 
 @dataclass(frozen=True)
 class YoloImage(Input):
-    """One image: ``source`` is its label file (which may be missing: a
-    background image), ``image`` the image file, ``split`` data.yaml's."""
+    """One image: ``source`` is its label file, or the image file itself when
+    it has none (a background image); ``image`` the image file, ``split``
+    data.yaml's."""
 
     image: Path
     split: str | None = None
@@ -40,6 +41,12 @@ def label_path(image: Path) -> Path:
             parts[index] = "labels"
             break
     return Path(*parts).with_suffix(".txt")
+
+
+def _labels_of(image: Path) -> Path:
+    """The sample's first file: its label file, or its image when it has none."""
+    labels = label_path(image)
+    return labels if labels.is_file() else image
 
 
 def dataset_root(yaml: DataYaml, yaml_file: Path) -> Path:
@@ -61,7 +68,7 @@ def yaml_images(yaml: DataYaml, yaml_file: Path) -> list[YoloImage]:
     for split, entries in yaml.splits.items():
         kept = split if split in SPLIT_NAMES else FALLBACK_SPLIT
         for image in _entry_images(root, entries, yaml_file):
-            found.append(YoloImage(label_path(image), image.stem, image, kept, split))
+            found.append(YoloImage(_labels_of(image), image.stem, image, kept, split))
     return _unique(found)
 
 
@@ -70,7 +77,7 @@ def folder_images(folder: Path) -> list[YoloImage]:
     by the same rule: beside it, or under ``labels/`` for ``images/``."""
     return _unique(
         [
-            YoloImage(label_path(image), image.stem, image)
+            YoloImage(_labels_of(image), image.stem, image)
             for image in _images_in(folder)
         ]
     )

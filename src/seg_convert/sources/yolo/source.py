@@ -21,10 +21,9 @@ from PIL import Image, ImageDraw
 from seg_convert.core.colormap import VOID_INDEX
 from seg_convert.core.errors import AnnotationError, InputError, UsageProblem
 from seg_convert.core.fingerprints import (
-    FilePrint,
     Fingerprint,
     content_digest,
-    file_print,
+    fingerprint,
 )
 from seg_convert.core.inputs import Input, stem_problem
 from seg_convert.core.interfaces import OpenedSource
@@ -48,9 +47,6 @@ from seg_convert.sources.yolo.discovery import (
 from seg_convert.sources.yolo.label_lines import LabelLineError, read_rows
 
 DATA_YAML = "data.yaml"
-# The print of a label file that is not there (a background image): the run's
-# records hold a print for every sample's first file.
-NO_LABELS: FilePrint = (-1, -1)
 Flat = tuple[float, ...]
 
 
@@ -63,11 +59,11 @@ def check_image(
     problem = stem_problem(item.stem)
     if problem is not None:
         raise AnnotationError(item.image, problem)
-    label_print, image_print = file_print(item.source), file_print(item.image)
+    prints = fingerprint(item.source, item.image)
     digests = (content_digest(item.source), content_digest(item.image))
-    text = _label_text(item.source) if label_print is not None else ""
-    if image_print is None:
-        raise AnnotationError(item.source, f"its image {item.image} is gone")
+    if prints is None:
+        raise AnnotationError(item.source, "was deleted or moved since it was found")
+    text = "" if item.source == item.image else _label_text(item.source)
     loaded = load_image_from(
         item.image,
         owner=item.source,
@@ -99,7 +95,7 @@ def check_image(
         arrays=paint(
             parts, ids, names, height=height, width=width, instances=instances
         ),
-        fingerprint=(label_print or NO_LABELS, image_print),
+        fingerprint=prints,
         digests=digests,
         warnings=tuple(sorted(warnings)),
         objects_read=len(rows),
@@ -220,10 +216,7 @@ class YoloSource:
     def fingerprint(self, item: Input, image: Path | None, /) -> Fingerprint | None:
         if not isinstance(item, YoloImage):
             raise TypeError(f"not a YOLO image: {item!r}")
-        image_print = file_print(item.image)
-        if image_print is None:
-            return None
-        return (file_print(item.source) or NO_LABELS, image_print)
+        return fingerprint(item.source, item.image)
 
     def fixed_splits(self, items: Sequence[Input]) -> Mapping[str, str]:
         return {
