@@ -218,3 +218,21 @@ def test_label_files_are_found_as_ultralytics_finds_them() -> None:
         "/images/d/labels/x.y.txt"
     )
     assert label_path(Path("/d/imgs/x.jpg")) == Path("/d/imgs/x.txt")
+
+
+def test_an_output_dir_in_a_split_folder_is_never_an_input(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "data", {"train/a": SEGMENT, "val/b": ""})
+    holder = tmp_path / "holder"
+    holder.mkdir()
+    (holder / "data.yaml").write_text(
+        f"path: {root}\ntrain: images/train\nval: images/val\nnames: [cat, dog]\n"
+    )
+    out = root / "images" / "train" / "out"
+    for _ in range(2):  # the second run finds its own a.jpg, and leaves it
+        run("yolo2labelme", holder, out)
+        assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
+            "a.jpg", "a.json", "b.jpg", "b.json",
+        ]  # fmt: skip
+    # data.yaml's root, elsewhere, is an input too: never an output directory.
+    result = invoke("yolo2labelme", holder, tmp_path)
+    assert result.exit_code != 0 and "holds the input" in result.output

@@ -69,18 +69,15 @@ def yaml_images(yaml: DataYaml, yaml_file: Path) -> list[YoloImage]:
         kept = split if split in SPLIT_NAMES else FALLBACK_SPLIT
         for image in _entry_images(root, entries, yaml_file):
             found.append(YoloImage(_labels_of(image), image.stem, image, kept, split))
-    return _unique(found)
+    return found
 
 
 def folder_images(folder: Path) -> list[YoloImage]:
     """Every image under ``folder`` (not in a state folder), its labels found
     by the same rule: beside it, or under ``labels/`` for ``images/``."""
-    return _unique(
-        [
-            YoloImage(_labels_of(image), image.stem, image)
-            for image in _images_in(folder)
-        ]
-    )
+    return [
+        YoloImage(_labels_of(image), image.stem, image) for image in _images_in(folder)
+    ]
 
 
 def _entry_images(root: Path, entries: list[str], yaml_file: Path) -> list[Path]:
@@ -121,9 +118,9 @@ def _listed(list_file: Path) -> list[Path]:
     return [path for path in paths if path.suffix.lower() in IMAGE_SUFFIXES]
 
 
-def _unique(images: list[YoloImage]) -> list[YoloImage]:
-    """``images`` (each file once); two files of one name would write one
-    sample's files."""
+def unique_stems(images: list[YoloImage]) -> list[YoloImage]:
+    """``images`` (each file once, as in several splits); two files of one
+    name would write one sample's files."""
     seen: dict[str, YoloImage] = {}
     kept = []
     for image in images:

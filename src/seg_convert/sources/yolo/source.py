@@ -41,7 +41,9 @@ from seg_convert.io.image_loading import load_image_from
 from seg_convert.sources.yolo.data_yaml import YamlError, read_data_yaml
 from seg_convert.sources.yolo.discovery import (
     YoloImage,
+    dataset_root,
     folder_images,
+    unique_stems,
     yaml_images,
 )
 from seg_convert.sources.yolo.label_lines import LabelLineError, read_rows
@@ -189,6 +191,7 @@ class YoloSource:
     yolo_dir: Path
     images: tuple[YoloImage, ...]
     yaml_file: Path | None
+    dataset_root: Path | None = None  # data.yaml's root, which may be elsewhere
 
     @property
     def kind(self) -> str:
@@ -200,7 +203,8 @@ class YoloSource:
 
     @property
     def reads(self) -> tuple[Path, ...]:
-        return (self.yolo_dir,)
+        others = () if self.dataset_root is None else (self.dataset_root,)
+        return (self.yolo_dir, *others)
 
     def describe(self) -> dict[str, Any]:
         yaml = None if self.yaml_file is None else str(self.yaml_file)
@@ -211,7 +215,18 @@ class YoloSource:
         return check_image
 
     def inputs(self, *, exclude: Sequence[Path]) -> list[Input]:
-        return list(self.images)
+        """Every image but those in the run's own outputs (an OUTPUT_DIR in
+        a split's folder)."""
+        outside = [path.resolve() for path in exclude]
+        return list(
+            unique_stems(
+                [
+                    item
+                    for item in self.images
+                    if not any(item.image.resolve().is_relative_to(o) for o in outside)
+                ]
+            )
+        )
 
     def fingerprint(self, item: Input, image: Path | None, /) -> Fingerprint | None:
         if not isinstance(item, YoloImage):
@@ -247,4 +262,5 @@ def open_source(params: Mapping[str, Any]) -> OpenedSource:
             where=str(yaml_file),
             unit="name",
         )
-    return OpenedSource(YoloSource(folder, images, yaml_file), labels)
+    root = dataset_root(yaml, yaml_file)
+    return OpenedSource(YoloSource(folder, images, yaml_file, root), labels)
