@@ -242,15 +242,20 @@ class YoloSource:
 
 
 def open_source(params: Mapping[str, Any]) -> OpenedSource:
-    """The source a ``yolo2...`` command's parameters name; data.yaml's names
-    are the classes unless --labels is given."""
-    folder: Path = params["yolo_dir"]
+    """The source a ``yolo2...`` command's parameters name."""
+    return open_yolo(params["yolo_dir"], labels=params["labels"])
+
+
+def open_yolo(folder: Path, *, labels: LabelTable | None = None) -> OpenedSource:
+    """The YOLO dataset in ``folder`` and its classes: data.yaml's names
+    unless ``labels`` is given (needed for a folder without data.yaml)."""
     yaml_file = folder / DATA_YAML
-    labels: LabelTable | None = params["labels"]
     if not yaml_file.is_file():
         if labels is None:
             raise UsageProblem(f"{folder} has no {DATA_YAML}: give --labels")
-        return OpenedSource(YoloSource(folder, tuple(folder_images(folder)), None))
+        return OpenedSource(
+            YoloSource(folder, tuple(folder_images(folder)), None), labels
+        )
     try:
         yaml = read_data_yaml(yaml_file)
     except YamlError as error:
