@@ -15,7 +15,11 @@ from labelme.utils import shape_to_mask
 from seg_convert.cli import cli
 from seg_convert.sources.yolo.discovery import label_path
 from tests.conftest import REPO, gradient_image
-from tests.formats.labelme.test_coco2labelme import write_generated
+from tests.formats.labelme.test_coco2labelme import (
+    check_labelme_reads,
+    voc_arrays,
+    write_generated,
+)
 
 STREET = REPO / "examples" / "street"
 STREET_LABELS = REPO / "labels.txt"
@@ -47,6 +51,9 @@ def check_round_trip(folder: Path, labels: Path, tmp: Path) -> None:
     first = label_texts(tmp / "yolo1")
     assert first and any(first.values())
     assert label_texts(tmp / "yolo2") == first
+    # labelme reads the files yolo2labelme wrote, and paints what labelme2voc does.
+    voc_arrays(tmp / "labelme", labels, tmp / "voc")
+    check_labelme_reads(tmp / "labelme", labels, tmp / "voc")
 
 
 def test_street_round_trips_through_labelme(tmp_path: Path) -> None:
