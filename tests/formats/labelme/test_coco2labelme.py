@@ -383,3 +383,29 @@ def test_a_results_score_must_be_a_number(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code != 0
     assert "results[0]: 'score' must be a number" in result.output
+
+
+def test_objects_are_written_in_the_order_the_source_painted_them(
+    tmp_path: Path,
+) -> None:
+    """With --order area a small object of the file's start is painted over a
+    large later one: it is written after it."""
+    small_first = [
+        {"category_id": 1, "segmentation": rle(blob(10, 10, 20, 20))},
+        {"category_id": 7, "segmentation": rle(blob(2, 2, 40, 40))},
+        {"category_id": 1, "segmentation": rle(blob(30, 30, 60, 46))},
+    ]
+    annotations, images = write_coco(tmp_path, small_first)
+    common = ("--images", images, "--order", "area")
+    run("coco2voc", annotations, tmp_path / "voc", *common, "--instances", "--noviz")
+    out = tmp_path / "labelme"
+    run("coco2labelme", annotations, out, *common)
+    shapes = json.loads((out / "a.json").read_text("utf-8"))["shapes"]
+    assert [s["points"][0] for s in shapes] == [[2, 2], [10, 10], [30, 30]]
+    labels = tmp_path / "labels.txt"
+    labels.write_text("__ignore__\n_background_\ncat\ndog\n")
+    after = voc_arrays(out, labels, tmp_path / "voc-after")
+    classes = np.load(tmp_path / "voc" / "SegmentationClass" / "a.npy")
+    np.testing.assert_array_equal(after["a"][0], classes)
+    instances = np.load(tmp_path / "voc" / "SegmentationObject" / "a.npy")
+    assert same_up_to_numbering(after["a"][1], instances)

@@ -5,7 +5,7 @@ Layout (flat, no folders)::
     NAME.json     labelme's schema; imagePath NAME.jpg, imageData null
     NAME.jpg      the image (a baseline RGB JPEG copied as is)
 
-Objects are written in their order (the instance numbers: COCO's file order),
+Objects are written in the order the source painted them (``paint_order``),
 each as the shapes of ``shapes.object_shapes``; several shapes of one object
 share a group_id (the object's number), a single shape has none. What the
 source paints but no object explains — void (``__ignore__`` regions, crowds
@@ -21,6 +21,7 @@ of another major version, which 6.x's own files are.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ import numpy.typing as npt
 from seg_convert.core.errors import SegConvertError
 from seg_convert.core.interfaces import OutputFormat
 from seg_convert.core.labels import IGNORE_ID, IGNORE_NAME
-from seg_convert.core.objects import Box
+from seg_convert.core.objects import Box, SampleObject
 from seg_convert.core.options import LABELME, Options
 from seg_convert.core.outlines import TracingUnavailable
 from seg_convert.core.sample import CheckedSample, WrittenSample
@@ -93,7 +94,10 @@ class LabelmeWriter:
         mode = self.options.labelme_shapes
         shapes: list[ShapeDict] = []
         warnings: set[str] = set()
-        for item in sample.objects():
+        instances = sample.arrays.instances
+        if instances is None:
+            raise ValueError("labelme files need the instance array")
+        for item in paint_order(sample.objects(), instances):
             found, warning = object_shapes(item, mode=mode, group_id=item.number)
             if not found:
                 warnings.add(WARNING_EMPTY)
@@ -138,6 +142,38 @@ class LabelmeWriter:
         self, root: Path, *, splits: Mapping[str, Sequence[str]], complete: bool
     ) -> tuple[str, ...]:
         return ()
+
+
+def paint_order(
+    objects: Sequence[SampleObject], instances: npt.NDArray[np.int32]
+) -> list[SampleObject]:
+    """``objects`` in an order labelme can paint them in to show what the
+    source shows: each before every object seen over its mask (the source
+    painted it later: COCO ``--order area``), else by number. Objects that
+    cover each other both ways (none a source paints) stay in number order."""
+    by_number = {item.number: item for item in objects}
+    above: dict[int, set[int]] = {number: set() for number in by_number}
+    for item in objects:
+        if item.box is None:
+            continue
+        x0, y0, x1, y1 = item.box
+        inside = item.mask[y0:y1, x0:x1].astype(bool)
+        seen = np.unique(instances[y0:y1, x0:x1][inside]).tolist()
+        above[item.number] = {n for n in seen if n in by_number and n != item.number}
+    below = {n: {m for m in above if n in above[m]} for n in above}
+    ready = [n for n in sorted(above) if not below[n]]
+    heapq.heapify(ready)
+    order: list[int] = []
+    while ready:
+        number = heapq.heappop(ready)
+        order.append(number)
+        for other in above[number]:
+            below[other].discard(number)
+            if not below[other]:
+                heapq.heappush(ready, other)
+    if len(order) != len(above):
+        return sorted(objects, key=lambda item: item.number)
+    return [by_number[number] for number in order]
 
 
 def label_file(
