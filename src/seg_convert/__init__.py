@@ -30,6 +30,7 @@ _HOMES = {
     "OutputError": "core.errors",
     "SegConvertError": "core.errors",
     "ValidationReport": "run.validate",
+    "coco2labelme": "run.api",
     "coco2voc": "run.api",
     "coco2yolo": "run.api",
     "convert": "run.batch",
@@ -39,6 +40,9 @@ _HOMES = {
     "load_labels": "core.labels",
     "validate": "run.validate",
     "voc_colormap": "core.colormap",
+    "yolo2coco": "run.api",
+    "yolo2labelme": "run.api",
+    "yolo2voc": "run.api",
 }
 
 __all__ = [
@@ -53,6 +57,7 @@ __all__ = [
     "SegConvertError",
     "ValidationReport",
     "__version__",
+    "coco2labelme",
     "coco2voc",
     "coco2yolo",
     "convert",
@@ -62,6 +67,9 @@ __all__ = [
     "load_labels",
     "validate",
     "voc_colormap",
+    "yolo2coco",
+    "yolo2labelme",
+    "yolo2voc",
 ]
 
 if TYPE_CHECKING:
@@ -77,11 +85,15 @@ if TYPE_CHECKING:
     from seg_convert.core.options import Options
     from seg_convert.core.sample import FileResult
     from seg_convert.run.api import (
+        coco2labelme,
         coco2voc,
         coco2yolo,
         labelme2coco,
         labelme2voc,
         labelme2yolo,
+        yolo2coco,
+        yolo2labelme,
+        yolo2voc,
     )
     from seg_convert.run.batch import ConversionReport, convert
     from seg_convert.run.validate import ValidationReport, validate

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from seg_convert.core.labels import LabelTable
-from seg_convert.core.options import COCO, VOC, YOLO, Options
+from seg_convert.core.options import COCO, LABELME, VOC, YOLO, Options
 from seg_convert.core.shards import Shard
 from seg_convert.run.registry import output_format as output_format_named
 
@@ -18,20 +18,21 @@ BASE = Options(labels=LABELS, panoptic=True)
 
 # A different value for every field, and whether it must change each format's key.
 CHANGES: list[tuple[str, Any, set[str]]] = [
-    ("labels", LabelTable(("_background_", "dog")), {VOC, COCO, YOLO}),
+    ("labels", LabelTable(("_background_", "dog")), {VOC, COCO, YOLO, LABELME}),
     ("layout", "voc", {VOC}),
     ("instances", True, {VOC}),
     ("npy", False, {VOC}),
-    ("visualize", False, {VOC, COCO, YOLO}),
-    ("font", "/fonts/x.ttf", {VOC, COCO, YOLO}),
-    ("max_image_pixels", 10, {VOC, COCO, YOLO}),
-    ("max_image_bytes", 10, {VOC, COCO, YOLO}),
-    ("json_encoding", "gbk", {VOC, COCO, YOLO}),
+    ("visualize", False, {VOC, COCO, YOLO, LABELME}),
+    ("font", "/fonts/x.ttf", {VOC, COCO, YOLO, LABELME}),
+    ("max_image_pixels", 10, {VOC, COCO, YOLO, LABELME}),
+    ("max_image_bytes", 10, {VOC, COCO, YOLO, LABELME}),
+    ("json_encoding", "gbk", {VOC, COCO, YOLO, LABELME}),
     ("segmentation", "rle", {COCO}),
     ("crop_covered", True, {COCO}),
     ("panoptic", False, {COCO}),
     ("stuff", ("sky",), {COCO}),
     ("task", "detect", {YOLO}),
+    ("labelme_shapes", "polygon", {LABELME}),
     ("val_fraction", 0.5, {COCO, YOLO}),
     ("split_seed", 3, {COCO, YOLO}),
     ("jobs", 4, set()),
@@ -55,7 +56,7 @@ def test_every_option_is_listed_here() -> None:
 @pytest.mark.parametrize(
     ("name", "value", "shapes"), CHANGES, ids=[c[0] for c in CHANGES]
 )
-@pytest.mark.parametrize("output_format", [VOC, COCO, YOLO])
+@pytest.mark.parametrize("output_format", [VOC, COCO, YOLO, LABELME])
 def test_the_key_changes_exactly_with_the_options_that_shape_samples(
     name: str, value: Any, shapes: set[str], output_format: str
 ) -> None:
@@ -69,8 +70,8 @@ def test_the_key_changes_exactly_with_the_options_that_shape_samples(
 
 
 def test_formats_have_different_keys() -> None:
-    keys = {BASE.sample_key(name) for name in (VOC, COCO, YOLO)}
-    assert len(keys) == 3
+    keys = {BASE.sample_key(name) for name in (VOC, COCO, YOLO, LABELME)}
+    assert len(keys) == 4
 
 
 def test_the_report_shows_the_options_of_its_format() -> None:
@@ -88,6 +89,7 @@ def test_the_report_shows_the_options_of_its_format() -> None:
         {"jobs": 0},
         {"segmentation": "polygons"},
         {"task": "pose"},
+        {"labelme_shapes": "rle"},
         {"stuff": ("road",)},
         {"stuff": ("sky",), "panoptic": False},
     ],

@@ -309,6 +309,8 @@ def spec_option(spec: OptionSpec) -> Callable[[F], F]:
         "folder": {"type": INPUT_DIR},
         "labels": {"type": LABELS},
         "names": {"type": _names},
+        "file": {"type": click.Path(exists=True, dir_okay=False, path_type=Path)},
+        "fraction": {"type": click.FloatRange(0.0, 1.0)},
     }
     option: Callable[[F], F] = click.option(
         *spec.flags,

@@ -154,6 +154,8 @@ class OutputFormat:
     files (a folder per split), so a change of split converts samples again.
     ``layout`` names the layout of the files, when a format changed it: it is
     in the re-run key, so samples of the older layout are converted again.
+    ``writes_splits``: the format writes splits at all (labelme files do not:
+    no warning about an empty split).
     """
 
     name: str
@@ -163,6 +165,7 @@ class OutputFormat:
     remove_dataset_files: Callable[[Path], None]
     split_in_samples: bool = False
     layout: str = ""
+    writes_splits: bool = True
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from seg_convert.core.shards import Shard
 VOC = "voc"
 COCO = "coco"
 YOLO = "yolo"
+LABELME = "labelme"
 
 # How labelme2coco writes an object's segmentation (see coco_annotations).
 SegmentationMode = Literal["auto", "rle"]
@@ -36,6 +37,10 @@ LAYOUT_NAMES = ("labelme", "voc")
 # What a YOLO label line holds: an outline (segment) or a box (detect).
 YoloTask = Literal["segment", "detect"]
 YOLO_TASKS: tuple[YoloTask, ...] = ("segment", "detect")
+# What a labelme file makes of an object given as pixels: a mask shape (exact)
+# or polygons traced from it.
+LabelmeShapes = Literal["mask", "polygon"]
+LABELME_SHAPES: tuple[LabelmeShapes, ...] = ("mask", "polygon")
 
 
 # The formats a field applies to when it names none: every one.
@@ -81,6 +86,7 @@ class Options:
     panoptic: bool = field(default=False, metadata=_sample(COCO))
     stuff: tuple[str, ...] = field(default=(), metadata=_sample(COCO))
     task: YoloTask = field(default="segment", metadata=_sample(YOLO))
+    labelme_shapes: LabelmeShapes = field(default="mask", metadata=_sample(LABELME))
     val_fraction: float = field(default=0.2, metadata=_SPLIT)
     split_seed: int = field(default=0, metadata=_SPLIT)
     jobs: int = field(default=1, metadata=_RUN)
@@ -108,6 +114,11 @@ class Options:
         if self.task not in YOLO_TASKS:
             raise ValueError(
                 f"task must be one of {', '.join(YOLO_TASKS)}, not {self.task!r}"
+            )
+        if self.labelme_shapes not in LABELME_SHAPES:
+            raise ValueError(
+                f"labelme_shapes must be one of {', '.join(LABELME_SHAPES)}, "
+                f"not {self.labelme_shapes!r}"
             )
         if self.stuff and not self.panoptic:
             raise ValueError("--stuff names panoptic segments: give it with --panoptic")

@@ -15,8 +15,11 @@ from typing import Literal
 
 # How an option takes its value: a flag (``--panoptic``), an on/off pair
 # (``--npy/--no-npy``), one of ``choices``, an existing folder, a labels table
-# (a file or comma-separated names), or comma-separated names.
-OptionKind = Literal["flag", "switch", "choice", "folder", "labels", "names"]
+# (a file or comma-separated names), comma-separated names, an existing file,
+# or a number in [0, 1].
+OptionKind = Literal[
+    "flag", "switch", "choice", "folder", "labels", "names", "file", "fraction"
+]
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ def _write_dataset(
     warnings = writer.write_dataset(output_dir, splits=splits, complete=shard is None)
     registry.remove_other_formats(output_dir, writer.format)
     # A shard holds some of the samples: only a whole run can tell.
-    if shard is None:
+    if shard is None and registry.output_format(writer.format).writes_splits:
         split_warning = empty_split_warning(
             splits, val_fraction=options.val_fraction, fixed=fixed
         )

@@ -23,11 +23,13 @@ if TYPE_CHECKING:  # numpy and Pillow: for runs, not for --help
 SOURCES: Mapping[str, str] = {
     "labelme": "seg_convert.sources.labelme",
     "coco": "seg_convert.sources.coco",
+    "yolo": "seg_convert.sources.yolo",
 }
 FORMATS: Mapping[str, str] = {
     "voc": "seg_convert.formats.voc",
     "coco": "seg_convert.formats.coco",
     "yolo": "seg_convert.formats.yolo",
+    "labelme": "seg_convert.formats.labelme",
 }
 # The (source, format) pairs offered as commands, SOURCE2FORMAT.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -36,6 +38,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("coco", "voc"),
     ("labelme", "yolo"),
     ("coco", "yolo"),
+    ("coco", "labelme"),
+    ("yolo", "coco"),
+    ("yolo", "labelme"),
+    ("yolo", "voc"),
 )
 
 

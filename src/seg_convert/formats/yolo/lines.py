@@ -59,6 +59,14 @@ def segment_line(
         if item.box is None:
             return None, WARNING_EMPTY
         ring = join_rings(traced_rings(item.mask, item.box)) + TRACED_OFFSET
+    # Parts that touch give a bridge of no length: its repeated vertex is
+    # dropped, so a line read back as a polygon is written the same again. A
+    # thin object's 1 or 2 vertices are repeated to 3, from the topmost
+    # (never 2 points, which ultralytics reads as a box); filled, they are its
+    # pixels, and read back they give the same line again.
+    ring = distinct_vertices(ring)
+    if len(ring) < 3:
+        ring = np.resize(ring[np.lexsort((ring[:, 0], ring[:, 1]))], (3, 2))
     scale = np.array([width, height], dtype=np.float64)
     normalized = np.clip(ring / scale, 0.0, 1.0) + 0.0  # + 0.0: no -0.0
     return _line(item.class_id, normalized.ravel().tolist()), None

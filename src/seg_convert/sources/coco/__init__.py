@@ -67,6 +67,21 @@ SOURCE = SourceSpec(
             choices=CROWD_MODES,
             show_default=True,
         ),
+        OptionSpec(
+            ("--categories", "categories_file"),
+            "file",
+            "ANNOTATIONS_JSON is one COCO results list ([{image_id, category_id, "
+            "segmentation, score}, ...], as detectors write it): this instances "
+            "file gives its images and categories (its own annotations are not "
+            "read).",
+        ),
+        OptionSpec(
+            ("--min-score",),
+            "fraction",
+            "With --categories: leave out results scored under this.",
+            default=0.0,
+            show_default=True,
+        ),
     ),
     shared=("jobs", "image_limits"),
 )

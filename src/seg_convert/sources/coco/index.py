@@ -42,7 +42,7 @@ from seg_convert.sources.coco.json_stream import JsonStream
 MAX_ID = (1 << 63) - 1
 # A side of an image: pycocotools and the label arrays index with int32.
 MAX_SIDE = (1 << 31) - 1
-_DIGEST_BYTES = 8
+DIGEST_BYTES = 8
 # The id kept for an image id beyond MAX_ID (ids are never negative): its
 # image is refused on its own, with the annotations that name such an id.
 OUT_OF_RANGE = -1
@@ -107,7 +107,7 @@ class _ImageRecord:
 
 
 @dataclass
-class _FileScan:
+class FileScan:
     """What one file's scan keeps until every file is scanned."""
 
     path: Path
@@ -130,11 +130,32 @@ def index_coco_files(
     """
     categories: dict[int, str] = {}
     supercategories: dict[int, object] = {}
-    scans = [_scan_file(path, categories, supercategories) for path in paths]
+    scans = [scan_file(path, categories, supercategories) for path in paths]
     used = set().union(*(scan.used_categories for scan in scans))
     placeholder = roboflow_placeholder(categories, supercategories, used)
     if placeholder is not None:
         del categories[placeholder[0]]
+    return build_index(
+        tuple(paths),
+        scans,
+        categories,
+        salt,
+        placeholder=placeholder,
+        flatten_names=flatten_names,
+    )
+
+
+def build_index(
+    files: tuple[Path, ...],
+    scans: Sequence[FileScan],
+    categories: Mapping[int, str],
+    salt: bytes,
+    *,
+    placeholder: tuple[int, str] | None = None,
+    flatten_names: bool = False,
+) -> CocoIndex:
+    """The images of ``scans`` (their annotations' spans and prints, made
+    with ``salt``), refusing two images that would have one name."""
     names = json.dumps(sorted(categories.items()), ensure_ascii=True).encode()
     salt = hashlib.blake2b(salt + b"\0" + names).digest()
     images: list[CocoImage] = []
@@ -152,7 +173,7 @@ def index_coco_files(
                 )
             images.append(image)
     return CocoIndex(
-        files=tuple(paths),
+        files=files,
         images=tuple(images),
         categories=categories,
         placeholder=placeholder,
@@ -160,13 +181,13 @@ def index_coco_files(
     )
 
 
-def _file_images(scan: _FileScan, salt: bytes, *, flatten: bool) -> Iterator[CocoImage]:
+def _file_images(scan: FileScan, salt: bytes, *, flatten: bool) -> Iterator[CocoImage]:
     ids = np.frombuffer(scan.image_ids, dtype=np.int64)
     order = np.argsort(ids, kind="stable")  # file order within an image
     sorted_ids = ids[order]
     spans = np.frombuffer(scan.spans, dtype=np.int64).reshape(-1, 2)
     digests = np.frombuffer(bytes(scan.digests), dtype=np.uint8).reshape(
-        -1, _DIGEST_BYTES
+        -1, DIGEST_BYTES
     )
     known = np.array([image.image_id for image in scan.images], dtype=np.int64)
     strays = np.flatnonzero(~np.isin(ids, known))
@@ -186,7 +207,7 @@ def _file_images(scan: _FileScan, salt: bytes, *, flatten: bool) -> Iterator[Coc
         mine = order[low:high]
         mine_spans = spans[mine]
         digest = hashlib.blake2b(
-            salt + record + digests[mine].tobytes(), digest_size=_DIGEST_BYTES
+            salt + record + digests[mine].tobytes(), digest_size=DIGEST_BYTES
         ).digest()
         yield CocoImage(
             source=scan.path,
@@ -206,13 +227,26 @@ def _file_images(scan: _FileScan, salt: bytes, *, flatten: bool) -> Iterator[Coc
         )
 
 
-def _scan_file(
-    path: Path, categories: dict[int, str], supercategories: dict[int, object]
-) -> _FileScan:
-    scan = _FileScan(path)
+def scan_file(
+    path: Path,
+    categories: dict[int, str],
+    supercategories: dict[int, object],
+    *,
+    annotations: bool = True,
+) -> FileScan:
+    """What ``path`` holds, its categories added to ``categories``; with
+    ``annotations=False`` (an instances file giving the images and categories
+    of a results list) its annotations are passed over, one by one."""
+    scan = FileScan(path)
     try:
         with open_regular(path) as stream:
             reader = JsonStream(stream, path)
+            if reader.starts_with("["):
+                raise InputError(
+                    path,
+                    "is a list, as COCO results are: give the instances file "
+                    "of its images and categories with --categories",
+                )
             seen = set()
             for key in reader.object_keys():
                 if key in seen:  # json.load would keep the last, we read both
@@ -220,7 +254,7 @@ def _scan_file(
                 seen.add(key)
                 if key == "images":
                     _read_images(reader, scan)
-                elif key == "annotations":
+                elif key == "annotations" and annotations:
                     _read_annotations(reader, scan)
                 elif key == "categories":
                     _read_categories(reader, categories, supercategories)
@@ -237,18 +271,18 @@ def _scan_file(
     return scan
 
 
-def _read_images(reader: JsonStream, scan: _FileScan) -> None:
+def _read_images(reader: JsonStream, scan: FileScan) -> None:
     ids: set[int] = set()
     for index, (start, end) in enumerate(reader.array_spans()):
         record = reader.bytes_between(start, end)
         item = _record(reader.path, f"images[{index}]", record)
-        image_id = _integer(reader.path, f"images[{index}]", item, "id", most=None)
+        image_id = integer(reader.path, f"images[{index}]", item, "id", most=None)
         where = f"images[{index}] (id {_short_number(image_id)})"
         file_name = item.get("file_name")
         if not isinstance(file_name, str) or not file_stem(file_name):
             raise InputError(reader.path, f"{where}: 'file_name' is not a file name")
-        width = _integer(reader.path, where, item, "width", least=1, most=None)
-        height = _integer(reader.path, where, item, "height", least=1, most=None)
+        width = integer(reader.path, where, item, "width", least=1, most=None)
+        height = integer(reader.path, where, item, "height", least=1, most=None)
         # Beyond their ranges, the image alone is refused (its annotations
         # are not drawn); the others are converted.
         problem = (
@@ -275,20 +309,20 @@ def _read_images(reader: JsonStream, scan: _FileScan) -> None:
         scan.images.append(_ImageRecord(image_id, file_name, width, height, record))
 
 
-def _read_annotations(reader: JsonStream, scan: _FileScan) -> None:
+def _read_annotations(reader: JsonStream, scan: FileScan) -> None:
     for index, (start, end) in enumerate(reader.array_spans()):
         item = reader.last_value
         where = f"annotations[{index}]"
         if not isinstance(item, dict):
             raise InputError(reader.path, f"{where} is not an object")
-        image_id = _integer(reader.path, where, item, "image_id", most=None)
+        image_id = integer(reader.path, where, item, "image_id", most=None)
         scan.image_ids.append(image_id if image_id <= MAX_ID else OUT_OF_RANGE)
         category_id = item.get("category_id")
         if isinstance(category_id, int):
             scan.used_categories.add(category_id)
         scan.spans.extend((start, end))
         scan.digests += hashlib.blake2b(
-            reader.bytes_between(start, end), digest_size=_DIGEST_BYTES
+            reader.bytes_between(start, end), digest_size=DIGEST_BYTES
         ).digest()
 
 
@@ -298,7 +332,7 @@ def _read_categories(
     for index, (start, end) in enumerate(reader.array_spans()):
         where = f"categories[{index}]"
         item = _record(reader.path, where, reader.bytes_between(start, end))
-        category_id = _integer(reader.path, where, item, "id")
+        category_id = integer(reader.path, where, item, "id")
         name = item.get("name")
         if not isinstance(name, str) or not name:
             raise InputError(reader.path, f"{where}: 'name' is not a name")
@@ -322,7 +356,7 @@ def _record(path: Path, where: str, data: bytes) -> dict[str, Any]:
     return item
 
 
-def _integer(
+def integer(
     path: Path,
     where: str,
     item: Mapping[str, Any],

@@ -108,6 +108,10 @@ class JsonStream:
             self._pos = end
             return value
 
+    def starts_with(self, character: str) -> bool:
+        """Whether the next value starts with ``character``."""
+        return self._peek() == character
+
     def skip_value(self) -> None:
         """Read past a value that is not kept. One that ends in the buffer is
         decoded (and so checked); a longer one (a string of a GB in ``info``)

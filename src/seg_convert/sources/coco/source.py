@@ -50,6 +50,7 @@ from seg_convert.sources.coco.masks import (
     paint,
     segmentation_rle,
 )
+from seg_convert.sources.coco.results import index_coco_results
 
 WARNING_UNKNOWN_SKIPPED = "annotations of categories not in the labels (--skip-unknown)"
 
@@ -275,6 +276,7 @@ class CocoSource:
 
     reader: CocoReader
     index: CocoIndex = field(repr=False, compare=False)
+    min_score: float | None = None  # a results list's (None: instance files)
 
     @property
     def kind(self) -> str:
@@ -308,9 +310,8 @@ class CocoSource:
         return {
             "annotation_files": [str(path) for path in self.index.files],
             **({"images_dir": str(folders[0])} if len(folders) == 1 else {}),
-            "images_dirs": [
-                str(self.reader.images_dirs[path]) for path in self.index.files
-            ],
+            # Per annotation file (a results list's instances file has none).
+            "images_dirs": [str(folder) for folder in self.reader.images_dirs.values()],
             "skip_unknown": self.reader.skip_unknown,
             "order": self.reader.order,
             "crowd": self.reader.crowd,
@@ -318,6 +319,7 @@ class CocoSource:
             "placeholder_category": None
             if self.index.placeholder is None
             else self.index.placeholder[0],
+            "min_score": self.min_score,
         }
 
     @property
@@ -389,10 +391,13 @@ def open_coco(
     order: PaintOrder = "file",
     crowd: CrowdMode = "void",
     flatten_names: bool = False,
+    categories_file: Path | None = None,
+    min_score: float = 0.0,
 ) -> CocoSource:
     """Index ``annotation_files`` (see ``coco_index``) into a source of their
     images, which are in ``images_dir``: one folder for all, or one per file in
-    their order (COCO 2017's train2017/ and val2017/). The reading options are
+    their order (COCO 2017's train2017/ and val2017/); with ``categories_file``,
+    the one file is a results list (see ``results``). The reading options are
     part of every image's fingerprint, so a change of them converts every image
     again. ``flatten_names`` names images by their file_name's folders too
     (``a/x.jpg`` -> ``a__x``)."""
@@ -401,7 +406,21 @@ def open_coco(
     _check_given_once(annotation_files)
     images_dirs = _images_dirs(annotation_files, images_dir)
     salt = json.dumps([skip_unknown, order, crowd]).encode()
-    index = index_coco_files(annotation_files, salt=salt, flatten_names=flatten_names)
+    if categories_file is None:
+        index = index_coco_files(
+            annotation_files, salt=salt, flatten_names=flatten_names
+        )
+    elif len(annotation_files) != 1:
+        raise UsageProblem("--categories takes one COCO results file")
+    else:
+        salt += json.dumps(["results", min_score]).encode()
+        index = index_coco_results(
+            annotation_files[0],
+            categories_file=categories_file,
+            min_score=min_score,
+            salt=salt,
+            flatten_names=flatten_names,
+        )
     reader = CocoReader(
         images_dirs=images_dirs,
         categories=dict(index.categories),
@@ -409,7 +428,10 @@ def open_coco(
         order=order,
         crowd=crowd,
     )
-    return CocoSource(reader=reader, index=index)
+    results = categories_file is not None
+    return CocoSource(
+        reader=reader, index=index, min_score=min_score if results else None
+    )
 
 
 def _check_given_once(paths: Sequence[Path]) -> None:
@@ -432,6 +454,8 @@ def open_source(params: Mapping[str, Any]) -> OpenedSource:
     """The source a ``coco2...`` command's parameters name; without --labels,
     its categories are the classes."""
     labels = params["labels"]
+    if params["min_score"] and params["categories_file"] is None:
+        raise UsageProblem("--min-score is for results lists: give --categories")
     if params["skip_unknown"] and labels is None:
         raise UsageProblem(
             "--skip-unknown needs --labels: without them every category is a class"
@@ -443,5 +467,7 @@ def open_source(params: Mapping[str, Any]) -> OpenedSource:
         order="area" if params["order"] == "area" else "file",
         crowd="class" if params["crowd"] == "class" else "void",
         flatten_names=params["flatten_names"],
+        categories_file=params["categories_file"],
+        min_score=params["min_score"],
     )
     return OpenedSource(source, source.category_labels() if labels is None else labels)
