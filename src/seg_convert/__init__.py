@@ -38,6 +38,8 @@ _HOMES = {
     "labelme2yolo": "run.api",
     "load_labels": "core.labels",
     "validate": "run.validate",
+    "voc2coco": "run.api",
+    "voc2yolo": "run.api",
     "voc_colormap": "core.colormap",
 }
 
@@ -61,6 +63,8 @@ __all__ = [
     "labelme2yolo",
     "load_labels",
     "validate",
+    "voc2coco",
+    "voc2yolo",
     "voc_colormap",
 ]
 
@@ -82,6 +86,8 @@ if TYPE_CHECKING:
         labelme2coco,
         labelme2voc,
         labelme2yolo,
+        voc2coco,
+        voc2yolo,
     )
     from seg_convert.run.batch import ConversionReport, convert
     from seg_convert.run.validate import ValidationReport, validate

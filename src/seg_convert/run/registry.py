@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # numpy and Pillow: for runs, not for --help
 SOURCES: Mapping[str, str] = {
     "labelme": "seg_convert.sources.labelme",
     "coco": "seg_convert.sources.coco",
+    "voc": "seg_convert.sources.voc",
 }
 FORMATS: Mapping[str, str] = {
     "voc": "seg_convert.formats.voc",
@@ -36,6 +37,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("coco", "voc"),
     ("labelme", "yolo"),
     ("coco", "yolo"),
+    ("voc", "coco"),
+    ("voc", "yolo"),
 )
 
 
