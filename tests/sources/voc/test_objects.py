@@ -111,3 +111,19 @@ def test_class_names_start_at_background(tmp_path: Path) -> None:
     path = tmp_path / "class_names.txt"
     path.write_text("_background_\ncat\n")
     assert read_class_names(path).names == ("_background_", "cat")
+
+
+def test_rgb_masks_go_by_their_colors_and_an_unknown_one_is_named(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.png"
+    rgb = np.zeros((2, 2, 3), dtype=np.uint8)
+    rgb[0, 1] = (1, 2, 3)
+    Image.fromarray(rgb).save(path)
+    colors = {(0, 0, 0): 0, (1, 2, 3): 4}
+    read = read_mask(path, owner=path, what="the mask", colors=colors, **LIMITS)
+    np.testing.assert_array_equal(read, [[0, 4], [0, 0]])
+    rgb[1, 1] = (9, 9, 9)
+    Image.fromarray(rgb).save(path)
+    with pytest.raises(AnnotationError, match=r"color \(9, 9, 9\)"):
+        read_mask(path, owner=path, what="the mask", colors=colors, **LIMITS)
