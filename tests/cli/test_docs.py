@@ -27,6 +27,8 @@ COMMAND_PAGES = {
     "coco2voc": "coco2voc.md",
     "labelme2yolo": "yolo.md",
     "coco2yolo": "yolo.md",
+    "voc2coco": "voc-source.md",
+    "voc2yolo": "voc-source.md",
     "validate": "validate.md",
     "stats": "stats-and-labels.md",
     "labels": "stats-and-labels.md",
