@@ -237,3 +237,28 @@ def test_panoptic_takes_the_instances(tmp_path: Path) -> None:
     result = run("voc2coco", voc_dir, out, "--panoptic")
     assert result.exit_code == 0, result.output
     assert list((out / "annotations").glob("panoptic_*.json"))
+
+
+def test_a_list_naming_a_path_fails_that_sample_only(tmp_path: Path) -> None:
+    voc_dir = write_voc2012(tmp_path / "voc")
+    sets = voc_dir / "VOCdevkit/VOC2012/ImageSets/Segmentation"
+    (sets / "test.txt").write_text("../../x\n")
+    result = run("voc2coco", voc_dir, tmp_path / "out")
+    assert result.exit_code == 1
+    assert "'../../x', which is not a file name" in result.stderr
+    assert "converted 3 of 4 files" in result.stderr
+
+
+def test_rgb_colors_of_classes_the_labels_lack_fail_their_masks(
+    tmp_path: Path,
+) -> None:
+    voc_dir = write_cvat(tmp_path / "cvat")
+    out = tmp_path / "out"
+    result = run(
+        "voc2coco", voc_dir, out, "--labels", "__ignore__,_background_,cat,dog"
+    )
+    assert result.exit_code == 1
+    # frame_000001 has a tree (blue); frame_000000 only cats and dogs.
+    assert "frame_000001.png: the mask has color (0, 0, 255)" in result.stderr
+    assert "not in the labels" in result.stderr
+    assert "converted 1 of 2 files" in result.stderr

@@ -38,6 +38,7 @@ VOC2012_NAMES = (
 ).split()
 
 Color = tuple[int, int, int]
+NOT_IN_LABELS = -2  # the id of a labelmap color whose class --labels lacks
 
 
 @dataclass(frozen=True)
@@ -58,17 +59,13 @@ class Labelmap:
         )
 
     def colors(self, labels: LabelTable, where: str) -> Mapping[Color, int]:
-        """Each color's class id in ``labels`` (void: -1); black is the
-        background unless the file gives it to another class."""
+        """Each color's class id in ``labels`` (void: -1; ``NOT_IN_LABELS``
+        for a class the labels lack, which fails a mask that has it); black is
+        the background unless the file gives it to another class."""
         found: dict[Color, int] = {(0, 0, 0): 0}
+        own = {LABELMAP_BACKGROUND: BACKGROUND_NAME, LABELMAP_VOID: IGNORE_NAME}
         for name, color in self.entries:
-            own = {LABELMAP_BACKGROUND: BACKGROUND_NAME, LABELMAP_VOID: IGNORE_NAME}
-            class_id = labels.ids.get(own.get(name, name))
-            if class_id is None:
-                raise LabelsError(
-                    where, f"class {name!r} is not in the labels (add it to --labels)"
-                )
-            found[color] = class_id
+            found[color] = labels.ids.get(own.get(name, name), NOT_IN_LABELS)
         return found
 
 
@@ -76,9 +73,10 @@ def read_text(path: Path, *, what: str) -> str:
     """A small UTF-8 text file (a BOM is fine), checked to be a regular file
     of at most ``MAX_TEXT_BYTES`` before it is read."""
     try:
-        with path.open("rb") as stream:
-            status = os.fstat(stream.fileno())
-            if not stat.S_ISREG(status.st_mode):
+        # Non-blocking: opening a pipe must not wait for a writer.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
                 raise LabelsError(path, f"{what} is not a regular file")
             data = stream.read(MAX_TEXT_BYTES + 1)
     except OSError as error:

@@ -15,7 +15,7 @@ from seg_convert.core.colormap import voc_colormap
 from seg_convert.core.errors import AnnotationError
 from seg_convert.core.labels import IGNORE_ID, VOID_INDEX
 from seg_convert.io.images import load_pixels, open_image
-from seg_convert.sources.voc.classes import Color
+from seg_convert.sources.voc.classes import NOT_IN_LABELS, Color
 
 _INDEXED = ("P", "L", "I;16", "I;16B", "I;16L", "I")
 _COLORED = ("RGB", "RGBA")
@@ -78,6 +78,14 @@ def _by_color(
             f"{what} has color {color} (r, g, b), which labelmap.txt does not list",
         )
     result: npt.NDArray[np.int64] = ids[at]
+    if (result == NOT_IN_LABELS).any():
+        value = int(packed[result == NOT_IN_LABELS].flat[0])
+        color = (value >> 16, value >> 8 & 0xFF, value & 0xFF)
+        raise AnnotationError(
+            owner,
+            f"{what} has color {color} (r, g, b), whose class in labelmap.txt "
+            "is not in the labels (add it to --labels)",
+        )
     return result
 
 

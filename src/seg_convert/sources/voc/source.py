@@ -76,6 +76,12 @@ class VocReader:
         problem = stem_problem(item.stem)
         if problem is not None:
             raise AnnotationError(item.source, problem)
+        if not _is_file_name(item.stem):
+            raise AnnotationError(
+                item.source,
+                f"the split list names {item.stem!r}, which is not a file name "
+                "(no folders, no '..')",
+            )
         if item.image is None:
             raise ImageError(item.source, f"no image {item.stem}.* in JPEGImages/")
         fingerprint = self.fingerprint(item, item.image)
@@ -152,6 +158,10 @@ class VocReader:
         if prints[0] is None or image_print is None:
             return None
         return (mask_print(item, self.salt, prints), image_print)
+
+
+def _is_file_name(stem: str) -> bool:
+    return "/" not in stem and "\\" not in stem and stem not in ("", ".", "..")
 
 
 def _check_same_size(
