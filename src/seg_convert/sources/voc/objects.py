@@ -23,6 +23,9 @@ WARNING_MIXED = (
     "instances whose pixels are of several classes: each takes its majority class"
 )
 WARNING_BACKGROUND = "instances wholly of background or void pixels left out"
+WARNING_OUTSIDE = (
+    "pixels of classes in no instance (0 in the instance mask) are in no object"
+)
 _MAX_COUNTED = 0xFFFF  # 16-bit masks: their values are counted, not sorted
 
 
@@ -74,7 +77,12 @@ def _from_instances(
         mixed |= int(np.count_nonzero(counts[index])) > 1
         kept.append(int(own.argmax()) + 1)
         lookup[index] = len(kept)
-    warnings = (WARNING_MIXED,) * mixed + (WARNING_BACKGROUND,) * background
+    outside = bool(((ids == 0) & (classes > 0)).any())
+    warnings = (
+        (WARNING_MIXED,) * mixed
+        + (WARNING_BACKGROUND,) * background
+        + (WARNING_OUTSIDE,) * outside
+    )
     return Numbered(lookup[inverse], tuple(kept), warnings)
 
 

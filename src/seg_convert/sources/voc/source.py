@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from seg_convert.core.errors import (
     AnnotationError,
@@ -73,21 +74,50 @@ class VocReader:
     ) -> CheckedSample:
         if not isinstance(item, VocItem):
             raise TypeError(f"not a VOC sample: {item!r}")
-        problem = stem_problem(item.stem)
-        if problem is not None:
-            raise AnnotationError(item.source, problem)
-        if not _is_file_name(item.stem):
-            raise AnnotationError(
-                item.source,
-                f"the split list names {item.stem!r}, which is not a file name "
-                "(no folders, no '..')",
-            )
-        if item.image is None:
-            raise ImageError(item.source, f"no image {item.stem}.* in JPEGImages/")
-        fingerprint = self.fingerprint(item, item.image)
+        image_file = _checked_names(item)
+        fingerprint = self.fingerprint(item, image_file)
         if fingerprint is None:
             raise AnnotationError(item.source, "no such mask (or its image is gone)")
-        image_digest = content_digest(item.image)
+        image_digest = content_digest(image_file)
+        classes, instance_values = self._masks(item, options)
+        loaded = load_image_from(
+            image_file,
+            owner=item.source,
+            what=f"the image {image_file.name}",
+            declared_size=(None, None),
+            declared_names=("width", "height"),
+            max_image_pixels=options.max_image_pixels,
+            max_image_bytes=options.max_image_bytes,
+            gray=gray,
+        )
+        _check_same_size(item, loaded.size[::-1], classes.shape, "image")
+        numbered = number_objects(classes, instance_values, self.objects)
+        arrays = Rasterized(
+            classes=classes,
+            indices=np.where(classes < 0, VOID_INDEX, classes).astype(np.uint8),
+            instances=numbered.instances if instances else None,
+            instance_labels=instance_labels(numbered, options.labels.names),
+        )
+        return CheckedSample(
+            stem=item.stem,
+            source=item.source,
+            image=loaded,
+            image_file=image_file,
+            arrays=arrays,
+            fingerprint=fingerprint,
+            digests=(None, image_digest),
+            warnings=numbered.warnings,
+            objects_read=len(numbered.classes),
+            split=item.split,
+            ignored=void_regions(classes),
+            object_list=functools.partial(sample_objects, numbered, options.labels),
+        )
+
+    def _masks(
+        self, item: VocItem, options: Options
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64] | None]:
+        """The class ids, and the instance mask's values when objects come
+        from it."""
         limits = {
             "max_pixels": options.max_image_pixels,
             "max_bytes": options.max_image_bytes,
@@ -105,51 +135,17 @@ class VocReader:
             owner=item.source,
             what="the mask",
         )
-        instance_values = None
-        if item.object_mask is not None and self.objects == "instances":
-            instance_values = read_mask(
-                item.object_mask,
-                owner=item.source,
-                what=f"the instance mask {item.object_mask.name}",
-                colors=instance_colors(),
-                **limits,
-            )
-            _check_same_size(
-                item, instance_values.shape, classes.shape, "instance mask"
-            )
-        loaded = load_image_from(
-            item.image,
+        if item.object_mask is None or self.objects != "instances":
+            return classes, None
+        instance_values = read_mask(
+            item.object_mask,
             owner=item.source,
-            what=f"the image {item.image.name}",
-            declared_size=(None, None),
-            declared_names=("width", "height"),
-            max_image_pixels=options.max_image_pixels,
-            max_image_bytes=options.max_image_bytes,
-            gray=gray,
+            what=f"the instance mask {item.object_mask.name}",
+            colors=instance_colors(),
+            **limits,
         )
-        _check_same_size(item, loaded.size[::-1], classes.shape, "image")
-        numbered = number_objects(classes, instance_values, self.objects)
-        indices = np.where(classes < 0, VOID_INDEX, classes).astype(np.uint8)
-        arrays = Rasterized(
-            classes=classes,
-            indices=indices,
-            instances=numbered.instances if instances else None,
-            instance_labels=instance_labels(numbered, options.labels.names),
-        )
-        return CheckedSample(
-            stem=item.stem,
-            source=item.source,
-            image=loaded,
-            image_file=item.image,
-            arrays=arrays,
-            fingerprint=fingerprint,
-            digests=(None, image_digest),
-            warnings=numbered.warnings,
-            objects_read=len(numbered.classes),
-            split=item.split,
-            ignored=void_regions(classes),
-            object_list=functools.partial(sample_objects, numbered, options.labels),
-        )
+        _check_same_size(item, instance_values.shape, classes.shape, "instance mask")
+        return classes, instance_values
 
     def fingerprint(self, item: VocItem, image: Path | None) -> Fingerprint | None:
         masks = (item.source, item.object_mask if self.objects == "instances" else None)
@@ -160,8 +156,21 @@ class VocReader:
         return (mask_print(item, self.salt, prints), image_print)
 
 
-def _is_file_name(stem: str) -> bool:
-    return "/" not in stem and "\\" not in stem and stem not in ("", ".", "..")
+def _checked_names(item: VocItem) -> Path:
+    """The sample's image; a stem that cannot name outputs or is no file
+    name (a split list may say anything), or a missing image, is an error."""
+    problem = stem_problem(item.stem)
+    if problem is not None:
+        raise AnnotationError(item.source, problem)
+    if "/" in item.stem or "\\" in item.stem or item.stem in ("", ".", ".."):
+        raise AnnotationError(
+            item.source,
+            f"the split list names {item.stem!r}, which is not a file name "
+            "(no folders, no '..')",
+        )
+    if item.image is None:
+        raise ImageError(item.source, f"no image {item.stem}.* in JPEGImages/")
+    return item.image
 
 
 def _check_same_size(
