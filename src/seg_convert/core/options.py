@@ -28,8 +28,8 @@ COCO = "coco"
 YOLO = "yolo"
 
 # How labelme2coco writes an object's segmentation (see coco_annotations).
-SegmentationMode = Literal["auto", "rle"]
-SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle")
+SegmentationMode = Literal["auto", "rle", "polygon"]
+SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle", "polygon")
 # The layouts of a VOC dataset, as ``voc.LAYOUTS`` defines them; named here too
 # so that the command line lists them without loading the writers.
 LAYOUT_NAMES = ("labelme", "voc")

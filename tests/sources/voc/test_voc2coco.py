@@ -262,3 +262,28 @@ def test_rgb_colors_of_classes_the_labels_lack_fail_their_masks(
     assert "frame_000001.png: the mask has color (0, 0, 255)" in result.stderr
     assert "not in the labels" in result.stderr
     assert "converted 1 of 2 files" in result.stderr
+
+
+def test_segmentation_polygon_traces_parts_and_keeps_holes(tmp_path: Path) -> None:
+    root = tmp_path / "ring"
+    classes = np.zeros((HEIGHT, WIDTH), dtype=np.uint8)
+    classes[4:40, 4:40] = 1
+    classes[14:30, 14:30] = 0  # a hole
+    classes[40:46, 50:60] = 1  # a second part, apart
+    palette_png(classes, root / "SegmentationClassPNG" / "r.png")
+    write_image(root / "JPEGImages" / "r.jpg")
+    (root / "class_names.txt").write_text("_background_\nthing\n")
+    out = tmp_path / "out"
+    result = run("voc2coco", root, out, "--segmentation", "polygon")
+    assert result.exit_code == 0, result.output
+    (item,) = instances_json(out)["annotations"]["r"]
+    polygons = item["segmentation"]
+    assert isinstance(polygons, list) and len(polygons) == 2
+    drawn = pycocotools.mask.decode(
+        pycocotools.mask.merge(pycocotools.mask.frPyObjects(polygons, HEIGHT, WIDTH))
+    )
+    mask = classes == 1
+    assert drawn[16:28, 16:28].sum() == 0  # the hole stays a hole
+    # Traced through the boundary pixels' centres: about half of them lost.
+    assert (drawn & mask).sum() / (drawn | mask).sum() > 0.85
+    assert item["area"] == mask.sum()  # area and bbox from the mask, as ever
