@@ -100,7 +100,7 @@ def test_labelmap_as_datumaro_and_cvat_write_it(tmp_path: Path) -> None:
         (0, 0, 0): 0,
         (1, 2, 3): 1,
         (4, 5, 6): 2,
-        (224, 224, 192): -1,
+        (224, 224, 192): 255,
     }
     path.write_text("cat:1,2::\n")
     with pytest.raises(LabelsError, match="not a color"):
@@ -127,3 +127,18 @@ def test_rgb_masks_go_by_their_colors_and_an_unknown_one_is_named(
     Image.fromarray(rgb).save(path)
     with pytest.raises(AnnotationError, match=r"color \(9, 9, 9\)"):
         read_mask(path, owner=path, what="the mask", colors=colors, **LIMITS)
+
+
+def test_labelmap_void_color_is_void_and_negative_values_are_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "m.png"
+    rgb = np.zeros((1, 2, 3), dtype=np.uint8)
+    rgb[0, 1] = (224, 224, 192)
+    Image.fromarray(rgb).save(path)
+    colors = {(0, 0, 0): 0, (224, 224, 192): 255}
+    read = read_mask(path, owner=path, what="the mask", colors=colors, **LIMITS)
+    got = class_ids(read, class_count=2, owner=path, what="the mask")
+    np.testing.assert_array_equal(got, [[0, -1]])
+    with pytest.raises(AnnotationError, match="holds -1"):
+        class_ids(np.array([[-1]]), class_count=2, owner=path, what="the mask")

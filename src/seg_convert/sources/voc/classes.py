@@ -25,6 +25,7 @@ from seg_convert.core.labels import (
     LABELMAP_SEPARATOR,
     LABELMAP_VOID,
     PASCAL_VOC_CLASSES,
+    VOID_INDEX,
     LabelTable,
     parse_labels,
 )
@@ -59,13 +60,17 @@ class Labelmap:
         )
 
     def colors(self, labels: LabelTable, where: str) -> Mapping[Color, int]:
-        """Each color's class id in ``labels`` (void: -1; ``NOT_IN_LABELS``
-        for a class the labels lack, which fails a mask that has it); black is
-        the background unless the file gives it to another class."""
+        """Each color's value in a mask: its class id in ``labels``, 255 for
+        void, as palette masks hold them (``NOT_IN_LABELS`` for a class the
+        labels lack, which fails a mask that has it); black is the background
+        unless the file gives it to another class."""
         found: dict[Color, int] = {(0, 0, 0): 0}
-        own = {LABELMAP_BACKGROUND: BACKGROUND_NAME, LABELMAP_VOID: IGNORE_NAME}
         for name, color in self.entries:
-            found[color] = labels.ids.get(own.get(name, name), NOT_IN_LABELS)
+            if name == LABELMAP_VOID:
+                found[color] = VOID_INDEX
+                continue
+            own = BACKGROUND_NAME if name == LABELMAP_BACKGROUND else name
+            found[color] = labels.ids.get(own, NOT_IN_LABELS)
         return found
 
 

@@ -101,10 +101,10 @@ def instance_colors() -> dict[Color, int]:
 def class_ids(
     values: npt.NDArray[np.int64], *, class_count: int, owner: Path, what: str
 ) -> npt.NDArray[np.int32]:
-    """(H, W) int32 class ids: 255 (and an RGB mask's void color) is -1,
-    a value the table lacks an error naming it."""
+    """(H, W) int32 class ids: 255 is -1, a value the table lacks an error
+    naming it."""
     classes = np.where(values == VOID_INDEX, IGNORE_ID, values)
-    bad = (classes < IGNORE_ID) | (classes >= class_count)
+    bad = (values < 0) | (classes >= class_count)
     if bad.any():
         value = int(values[bad].flat[0])
         raise AnnotationError(

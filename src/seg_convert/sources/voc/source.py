@@ -253,7 +253,8 @@ def open_voc(
             "--objects instances needs the instance masks (SegmentationObject/), "
             "which the dataset lacks: give components or classes"
         )
-    salt = json.dumps([objects, sorted(map(list, colors or {}))]).encode()
+    colored = sorted([*color, value] for color, value in (colors or {}).items())
+    salt = json.dumps([objects, colored]).encode()
     source = VocSource(dataset, VocReader(objects=objects, colors=colors, salt=salt))
     return source, table
 
