@@ -31,6 +31,8 @@ COMMAND_PAGES = {
     "yolo2coco": "yolo-source.md",
     "yolo2labelme": "yolo-source.md",
     "yolo2voc": "yolo-source.md",
+    "voc2coco": "voc-source.md",
+    "voc2yolo": "voc-source.md",
     "validate": "validate.md",
     "stats": "stats-and-labels.md",
     "labels": "stats-and-labels.md",

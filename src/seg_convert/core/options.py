@@ -29,8 +29,8 @@ YOLO = "yolo"
 LABELME = "labelme"
 
 # How labelme2coco writes an object's segmentation (see coco_annotations).
-SegmentationMode = Literal["auto", "rle"]
-SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle")
+SegmentationMode = Literal["auto", "rle", "polygon"]
+SEGMENTATION_MODES: tuple[SegmentationMode, ...] = ("auto", "rle", "polygon")
 # The layouts of a VOC dataset, as ``voc.LAYOUTS`` defines them; named here too
 # so that the command line lists them without loading the writers.
 LAYOUT_NAMES = ("labelme", "voc")

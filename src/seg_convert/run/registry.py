@@ -24,6 +24,7 @@ SOURCES: Mapping[str, str] = {
     "labelme": "seg_convert.sources.labelme",
     "coco": "seg_convert.sources.coco",
     "yolo": "seg_convert.sources.yolo",
+    "voc": "seg_convert.sources.voc",
 }
 FORMATS: Mapping[str, str] = {
     "voc": "seg_convert.formats.voc",
@@ -42,6 +43,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("yolo", "coco"),
     ("yolo", "labelme"),
     ("yolo", "voc"),
+    ("voc", "coco"),
+    ("voc", "yolo"),
 )
 
 

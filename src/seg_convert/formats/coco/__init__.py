@@ -21,7 +21,10 @@ FORMAT = FormatSpec(
             "choice",
             "auto: polygons for polygon, rectangle, oriented_rectangle and circle "
             "objects, compressed RLE for objects with a line, linestrip, point or "
-            "mask shape. rle: compressed RLE for every object.",
+            "mask shape. rle: compressed RLE for every object. polygon: as auto, "
+            "but objects without polygons of their own (lines, masks, RLE) are "
+            "traced from their pixels (one polygon per part, holes joined in; "
+            "needs OpenCV), RLE only when nothing with an area can be traced.",
             default="auto",
             choices=SEGMENTATION_MODES,
             show_default=True,

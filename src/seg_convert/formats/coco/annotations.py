@@ -14,6 +14,11 @@ a shape with no area as a polygon (a zero-width rectangle, a tiny circle, which
 labelme still draws as its outline). Polygons are clipped to the image
 (``core.rings.clip_polygon``), as the mask is; an object with a shape
 wholly outside it is RLE.
+
+Segmentation ``polygon`` is ``auto`` with the objects that have no polygons of
+their own traced from their masks: polygons through the boundary pixels'
+centres, which pycocotools draws about half a boundary pixel smaller than the
+mask (RLE is exact).
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ import numpy as np
 import numpy.typing as npt
 import pycocotools.mask
 
+from seg_convert.core.errors import AnnotationError
 from seg_convert.core.objects import Polygons, SampleObject, Shapes
 from seg_convert.core.options import SegmentationMode
+from seg_convert.core.outlines import TracingUnavailable, traced_rings
 from seg_convert.core.rings import clip_polygon
 from seg_convert.core.shapes import (
     POLYGON_SHAPE_TYPES,
@@ -62,8 +69,32 @@ def annotation_fields(
     if instance.box is None:
         return None
     rle = pycocotools.mask.encode(instance.mask)
-    parts = polygons(instance) if segmentation == "auto" else None
+    parts = None if segmentation == "rle" else polygons(instance)
+    if parts is None and segmentation == "polygon":
+        parts = traced_polygons(instance)
     return _fields(instance, rle, parts)
+
+
+def traced_polygons(instance: SampleObject) -> list[list[float]] | None:
+    """The outline of each 8-connected part of the object's mask, its holes
+    joined in by bridges (COCO polygons have no holes; pycocotools fills a
+    bridged ring with the hole left out), traced through the boundary pixels'
+    centres (``outlines.traced_rings``); None when no part has an area as a
+    polygon (a pixel, a one-pixel line)."""
+    if instance.box is None:
+        return None
+    try:
+        rings = traced_rings(instance.mask, instance.box)
+    except TracingUnavailable as error:
+        raise AnnotationError(None, str(error)) from None
+    height, width = instance.mask.shape
+    parts = [ring.ravel().tolist() for ring in rings]
+    parts = [
+        part
+        for part in parts
+        if pycocotools.mask.area(pycocotools.mask.frPyObjects([part], height, width))[0]
+    ]
+    return parts or None
 
 
 def covered_annotation_fields(
