@@ -33,6 +33,7 @@ COMMAND_PAGES = {
     "yolo2voc": "yolo-source.md",
     "voc2coco": "voc-source.md",
     "voc2yolo": "voc-source.md",
+    "voc2labelme": "voc-source.md",
     "validate": "validate.md",
     "stats": "stats-and-labels.md",
     "labels": "stats-and-labels.md",

@@ -45,6 +45,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("yolo", "voc"),
     ("voc", "coco"),
     ("voc", "yolo"),
+    ("voc", "labelme"),
 )
 
 

@@ -287,3 +287,48 @@ def test_segmentation_polygon_traces_parts_and_keeps_holes(tmp_path: Path) -> No
     # Traced through the boundary pixels' centres: about half of them lost.
     assert (drawn & mask).sum() / (drawn | mask).sum() > 0.85
     assert item["area"] == mask.sum()  # area and bbox from the mask, as ever
+
+
+def test_voc2labelme_gives_labelme_files_that_draw_the_masks_again(
+    tmp_path: Path,
+) -> None:
+    """voc2labelme then labelme2voc: the class and instance arrays again (off
+    void, which becomes __ignore__ shapes), and labelme 6.3.1 reads the files."""
+    labelme_files = pytest.importorskip("labelme._label_file")
+    voc_dir = write_voc2012(tmp_path / "voc")
+    result = run("voc2labelme", voc_dir, tmp_path / "labelme")
+    assert result.exit_code == 0, result.output
+    labels = tmp_path / "labels.txt"
+    labels.write_text("\n".join(["__ignore__", "_background_", *VOC2012_NAMES]))
+    back = tmp_path / "back"
+    again = CliRunner().invoke(
+        cli,
+        [
+            "labelme2voc",
+            str(tmp_path / "labelme"),
+            str(back),
+            "--labels",
+            str(labels),
+            "--instances",
+            "--layout",
+            "voc",
+            "--noviz",
+            "-j",
+            "1",
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    for stem, boxes in SCENES.items():
+        classes, instances = scene_arrays(boxes)
+        got = np.asarray(Image.open(back / "SegmentationClass" / f"{stem}.png"))
+        got_instances = np.asarray(
+            Image.open(back / "SegmentationObject" / f"{stem}.png")
+        )
+        off = classes != 255
+        np.testing.assert_array_equal(got[off], classes[off])
+        # The same instance regions, up to their numbering.
+        pairs = set(
+            zip(got_instances[off].tolist(), instances[off].tolist(), strict=True)
+        )
+        assert len(pairs) == len({a for a, _ in pairs}) == len({b for _, b in pairs})
+        labelme_files.LabelFile(str(tmp_path / "labelme" / f"{stem}.json"))
