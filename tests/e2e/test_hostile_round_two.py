@@ -710,3 +710,71 @@ def test_a_worker_dying_on_an_image_names_it(tmp_path: Path) -> None:
         f"{path}: image 2 (m.png): the worker converting it died (killed by "
         "signal 11, SIGSEGV)"
     )
+
+
+# --- YOLO datasets --------------------------------------------------------
+
+
+def yolo_dataset(root: Path) -> Path:
+    """Images a and b in train, c in val, each with a segment row."""
+    for split, stem in (("train", "a"), ("train", "b"), ("val", "c")):
+        image = root / "images" / split / f"{stem}.jpg"
+        image.parent.mkdir(parents=True, exist_ok=True)
+        gradient_image().save(image)
+        label = root / "labels" / split / f"{stem}.txt"
+        label.parent.mkdir(parents=True, exist_ok=True)
+        label.write_text("0 0.1 0.1 0.5 0.1 0.3 0.6\n")
+    (root / "data.yaml").write_text(
+        "train: images/train\nval: images/val\nnames: [cat]\n"
+    )
+    return root
+
+
+@pytest.mark.parametrize("plant", [fifo, to_dev_zero], ids=["fifo", "dev-zero"])
+def test_a_yolo_label_file_that_is_no_file_fails_its_image_at_once(
+    tmp_path: Path, plant: Callable[[Path], Path]
+) -> None:
+    root = yolo_dataset(tmp_path / "yolo")
+    label = root / "labels" / "train" / "a.txt"
+    label.unlink()
+    plant(label)
+    result = run("yolo2coco", root, tmp_path / "out", "-j", "1")
+    assert result.returncode == 1, result.stderr
+    assert error_lines(result)[0] == f"{label}: is a pipe or a device, not a file"
+    assert "converted 2 of 3 files" in result.stderr
+
+
+@pytest.mark.parametrize("plant", [fifo, to_dev_zero], ids=["fifo", "dev-zero"])
+def test_a_data_yaml_that_is_no_file_is_one_line(
+    tmp_path: Path, plant: Callable[[Path], Path]
+) -> None:
+    root = yolo_dataset(tmp_path / "yolo")
+    (root / "data.yaml").unlink()
+    plant(root / "data.yaml")
+    result = run("yolo2coco", root, tmp_path / "out", "-j", "1")
+    assert result.returncode == 2, result.stderr
+    assert "is a pipe or a device, not a file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_voc_labelmap_that_is_a_pipe_is_one_line(tmp_path: Path) -> None:
+    root = tmp_path / "voc"
+    (root / "SegmentationClass").mkdir(parents=True)
+    (root / "JPEGImages").mkdir()
+    gradient_image().save(root / "JPEGImages" / "a.jpg")
+    Image.new("RGB", (64, 48), (255, 0, 0)).save(root / "SegmentationClass" / "a.png")
+    fifo(root / "labelmap.txt")
+    result = run("voc2coco", root, tmp_path / "out", "-j", "1")
+    assert result.returncode == 2, result.stderr
+    assert "labelmap.txt is not a regular file" in result.stderr
+
+
+def test_a_yolo_image_that_is_a_pipe_fails_alone(tmp_path: Path) -> None:
+    root = yolo_dataset(tmp_path / "yolo")
+    image = root / "images" / "train" / "b.jpg"
+    image.unlink()
+    fifo(image)
+    result = run("yolo2coco", root, tmp_path / "out", "-j", "1")
+    assert result.returncode == 1, result.stderr
+    assert any("is a pipe or a device" in line for line in error_lines(result))
+    assert "converted 2 of 3 files" in result.stderr

@@ -9,14 +9,13 @@ CVAT's ``name:r,g,b:parts:actions`` lines, ``background`` being id 0 and
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from seg_convert.core.colormap import voc_colormap
 from seg_convert.core.errors import LabelsError
+from seg_convert.core.files import FileRefused, read_regular, reason
 from seg_convert.core.labels import (
     BACKGROUND_NAME,
     IGNORE_NAME,
@@ -76,18 +75,17 @@ class Labelmap:
 
 def read_text(path: Path, *, what: str) -> str:
     """A small UTF-8 text file (a BOM is fine), checked to be a regular file
-    of at most ``MAX_TEXT_BYTES`` before it is read."""
+    of at most ``MAX_TEXT_BYTES`` before it is read (``core.files``)."""
     try:
-        # Non-blocking: opening a pipe must not wait for a writer.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(descriptor, "rb") as stream:
-            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-                raise LabelsError(path, f"{what} is not a regular file")
-            data = stream.read(MAX_TEXT_BYTES + 1)
+        data = read_regular(path, max_bytes=MAX_TEXT_BYTES)
+    except FileRefused as error:
+        if error.kind == "size":
+            raise LabelsError(
+                path, f"{what} is over {MAX_TEXT_BYTES:,} bytes"
+            ) from None
+        raise LabelsError(path, f"{what} is not a regular file") from None
     except OSError as error:
-        raise LabelsError(path, f"cannot read: {error.strerror}") from None
-    if len(data) > MAX_TEXT_BYTES:
-        raise LabelsError(path, f"{what} is over {MAX_TEXT_BYTES:,} bytes")
+        raise LabelsError(path, f"cannot read: {reason(error)}") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

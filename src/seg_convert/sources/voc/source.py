@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,7 +79,7 @@ class VocReader:
         fingerprint = self.fingerprint(item, image_file)
         if fingerprint is None:
             raise AnnotationError(item.source, "no such mask (or its image is gone)")
-        image_digest = content_digest(image_file)
+        image_digest = content_digest(image_file, max_bytes=options.max_image_bytes)
         classes, instance_values = self._masks(item, options)
         loaded = load_image_from(
             image_file,
@@ -252,7 +253,8 @@ def open_voc(
     """The dataset in ``voc_dir`` and its class table (``labels`` if given)."""
     dataset = find_dataset(voc_dir)
     labelmap_path = dataset.root / LABELMAP_FILE
-    labelmap = read_labelmap(labelmap_path) if labelmap_path.is_file() else None
+    # Anything of that name is read: a pipe there is refused, not passed over.
+    labelmap = read_labelmap(labelmap_path) if os.path.lexists(labelmap_path) else None
     table = labels or _found_labels(dataset, labelmap)
     colors = None if labelmap is None else labelmap.colors(table, str(labelmap_path))
     if objects is None:
@@ -272,7 +274,7 @@ def _found_labels(dataset: Dataset, labelmap: Labelmap | None) -> LabelTable:
     if labelmap is not None:
         return labelmap.table(str(dataset.root / LABELMAP_FILE))
     class_names = dataset.root / CLASS_NAMES_FILE
-    if class_names.is_file():
+    if os.path.lexists(class_names):
         return read_class_names(class_names)
     if _looks_like_voc2012(dataset):
         return voc2012_labels()

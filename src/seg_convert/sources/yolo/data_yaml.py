@@ -15,10 +15,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from seg_convert.core.files import FileRefused, read_regular, reason
+
 Value = str | list[str] | dict[str, str]
 
 _KEY = re.compile(r"^([A-Za-z_][\w-]*|\d+|'[^']*'|\"[^\"]*\")\s*:(?:\s+|$)(.*)$")
 _SPLITS = ("train", "val", "test")
+
+
+# data.yaml: a few lines of folders and names (COCO's 80 names: 2 KB).
+MAX_YAML_BYTES = 1 << 20
 
 
 class YamlError(ValueError):
@@ -39,8 +45,12 @@ def read_data_yaml(path: Path) -> DataYaml:
     """``path`` parsed and checked as ultralytics checks it (train and val
     given, names a list or a map of 0..n-1)."""
     try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_regular(path, max_bytes=MAX_YAML_BYTES).decode("utf-8-sig")
+    except FileRefused as error:
+        raise YamlError(str(error.strerror)) from None
+    except OSError as error:
+        raise YamlError(f"cannot read: {reason(error)}") from None
+    except UnicodeDecodeError as error:
         raise YamlError(f"cannot read: {error}") from None
     values = parse_mapping(text)
     root = values.get("path")

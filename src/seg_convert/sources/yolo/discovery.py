@@ -6,10 +6,12 @@ when no folder of its path is ``images``."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from seg_convert.core.errors import InputError
+from seg_convert.core.files import FileRefused, read_regular, reason
 from seg_convert.core.inputs import STATE_DIR, Input
 from seg_convert.core.splits import SAMPLE_SPLITS
 from seg_convert.sources.yolo.data_yaml import DataYaml
@@ -44,9 +46,12 @@ def label_path(image: Path) -> Path:
 
 
 def _labels_of(image: Path) -> Path:
-    """The sample's first file: its label file, or its image when it has none."""
+    """The sample's first file: its label file, or its image when it has none.
+    Anything at the label's path is its label file: one that is not a regular
+    file (a pipe, a device, a folder) fails the image when it is read, rather
+    than making it a background image without a word."""
     labels = label_path(image)
-    return labels if labels.is_file() else image
+    return labels if os.path.lexists(labels) else image
 
 
 def dataset_root(yaml: DataYaml, yaml_file: Path) -> Path:
@@ -86,7 +91,7 @@ def _entry_images(root: Path, entries: list[str], yaml_file: Path) -> list[Path]
         path = root / entry
         if path.is_dir():
             images += _images_in(path)
-        elif path.is_file():
+        elif os.path.lexists(path):  # a list file (read as such, or refused)
             images += _listed(path)
         else:
             raise InputError(yaml_file, f"{entry!r} is not a folder or a list file")
@@ -99,16 +104,27 @@ def _images_in(folder: Path) -> list[Path]:
         for path in folder.rglob("*")
         if path.suffix.lower() in IMAGE_SUFFIXES
         and STATE_DIR not in path.relative_to(folder).parts
-        and path.is_file()
+        # Anything but a folder is an image: a pipe or a device named so is
+        # refused when its image is read, not passed over without a word.
+        and not path.is_dir()
     )
+
+
+# A list file of image paths: a million images at 100 bytes a line.
+MAX_LIST_BYTES = 1 << 27
 
 
 def _listed(list_file: Path) -> list[Path]:
     """The images of a list file: ``./`` lines relative to its folder, others
     as written."""
     try:
-        lines = list_file.read_text("utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
+        data = read_regular(list_file, max_bytes=MAX_LIST_BYTES)
+        lines = data.decode("utf-8-sig").splitlines()
+    except FileRefused as error:
+        raise InputError(list_file, str(error.strerror)) from None
+    except OSError as error:
+        raise InputError(list_file, f"cannot read: {reason(error)}") from None
+    except UnicodeDecodeError as error:
         raise InputError(list_file, f"cannot read: {error}") from None
     paths = [
         list_file.parent / line[2:] if line.startswith("./") else Path(line)

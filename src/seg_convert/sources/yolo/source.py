@@ -10,6 +10,7 @@ paints a polygon (filled, outline included).
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from PIL import Image, ImageDraw
 
 from seg_convert.core.colormap import VOID_INDEX
 from seg_convert.core.errors import AnnotationError, InputError, UsageProblem
+from seg_convert.core.files import FileRefused, read_regular, reason
 from seg_convert.core.fingerprints import (
     Fingerprint,
     content_digest,
@@ -52,6 +54,10 @@ DATA_YAML = "data.yaml"
 Flat = tuple[float, ...]
 
 
+# A label file: a line a few hundred bytes an object; far more is not one.
+MAX_LABEL_BYTES = 1 << 26
+
+
 def check_image(
     item: Input, options: Options, *, instances: bool, gray: bool = False
 ) -> CheckedSample:
@@ -62,7 +68,10 @@ def check_image(
     if problem is not None:
         raise AnnotationError(item.image, problem)
     prints = fingerprint(item.source, item.image)
-    digests = (content_digest(item.source), content_digest(item.image))
+    digests = (
+        content_digest(item.source, max_bytes=MAX_LABEL_BYTES),
+        content_digest(item.image, max_bytes=options.max_image_bytes),
+    )
     if prints is None:
         raise AnnotationError(item.source, "was deleted or moved since it was found")
     text = "" if item.source == item.image else _label_text(item.source)
@@ -110,10 +119,14 @@ def check_image(
 
 
 def _label_text(path: Path) -> str:
+    """A label file, checked to be a regular file of at most
+    ``MAX_LABEL_BYTES`` before it is read (a pipe must not hang the run)."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return read_regular(path, max_bytes=MAX_LABEL_BYTES).decode("utf-8-sig")
+    except FileRefused as error:
+        raise AnnotationError(path, str(error.strerror)) from None
     except OSError as error:
-        raise AnnotationError(path, f"cannot read: {error.strerror}") from None
+        raise AnnotationError(path, f"cannot read: {reason(error)}") from None
     except UnicodeDecodeError:
         raise AnnotationError(path, "is not UTF-8 text") from None
 
@@ -259,7 +272,9 @@ def open_yolo(folder: Path, *, labels: LabelTable | None = None) -> OpenedSource
     """The YOLO dataset in ``folder`` and its classes: data.yaml's names
     unless ``labels`` is given (needed for a folder without data.yaml)."""
     yaml_file = folder / DATA_YAML
-    if not yaml_file.is_file():
+    # Anything named data.yaml is read (a pipe or a folder there is refused
+    # with its reason, not taken for a dataset without one).
+    if not os.path.lexists(yaml_file):
         if labels is None:
             raise UsageProblem(f"{folder} has no {DATA_YAML}: give --labels")
         return OpenedSource(
