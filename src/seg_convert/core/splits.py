@@ -25,7 +25,17 @@ SAMPLE_SPLITS = ("train", "val", TEST_SPLIT)
 def splits_in_use(fixed: Mapping[str, str]) -> tuple[str, ...]:
     """The splits samples go into: train and val always, and any other split
     the inputs fix (``fixed``: stem -> split), in ``SAMPLE_SPLITS`` order."""
-    used = {"train", "val", *fixed.values()}
+    return _with_train_and_val(fixed.values())
+
+
+def splits_with_samples(splits: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The splits of ``make_splits`` a dataset lists: train and val always,
+    and any other only when it has samples, in ``SAMPLE_SPLITS`` order."""
+    return _with_train_and_val(name for name, stems in splits.items() if stems)
+
+
+def _with_train_and_val(names: Iterable[str]) -> tuple[str, ...]:
+    used = {"train", "val", *names}
     return tuple(split for split in SAMPLE_SPLITS if split in used)
 
 

@@ -44,7 +44,7 @@ from seg_convert.core.splits import (
     SAMPLE_SPLITS,
     TEST_SPLIT,
     all_samples,
-    splits_in_use,
+    splits_with_samples,
 )
 from seg_convert.core.version import __version__
 from seg_convert.formats.coco.annotations import (
@@ -223,9 +223,7 @@ class CocoWriter:
         if not splits.get(TEST_SPLIT):  # written only when it has samples
             for kind in ("instances", "panoptic"):
                 remove(root / ANNOTATIONS_DIR / f"{kind}_{TEST_SPLIT}.json", root=root)
-        for split in splits_in_use(
-            {stem: TEST_SPLIT for stem in splits.get(TEST_SPLIT, ())}
-        ):
+        for split in splits_with_samples(splits):
             members = splits[split]
             write_coco_json(
                 root / ANNOTATIONS_DIR / f"instances_{split}.json",

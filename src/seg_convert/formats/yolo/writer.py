@@ -27,7 +27,7 @@ from seg_convert.core.interfaces import OutputFormat
 from seg_convert.core.options import YOLO, Options
 from seg_convert.core.outlines import TracingUnavailable
 from seg_convert.core.sample import CheckedSample, WrittenSample
-from seg_convert.core.splits import SAMPLE_SPLITS
+from seg_convert.core.splits import SAMPLE_SPLITS, splits_with_samples
 from seg_convert.formats.yolo.lines import detect_line, segment_line
 from seg_convert.io.atomic import Content
 from seg_convert.io.confined import remove
@@ -56,8 +56,6 @@ def _sample_folders(splits: Sequence[str]) -> list[str]:
     ]
 
 
-# ultralytics needs train and val; test only where samples are in it.
-REQUIRED_SPLITS = ("train", "val")
 ALL_FOLDERS = frozenset({*_sample_folders(SAMPLE_SPLITS), VISUALIZATION_DIR})
 _SUFFIXES = {SPLIT_IMAGES_DIR: ".jpg", LABELS_DIR: ".txt"}
 
@@ -189,9 +187,8 @@ def data_yaml(names: Sequence[str], splits: Mapping[str, Sequence[str]]) -> byte
         "# Written by seg-convert. With no path key, ultralytics takes the",
         "# folders below as relative to this file's folder.",
     ]
-    for split in SAMPLE_SPLITS:
-        if split in REQUIRED_SPLITS or splits.get(split):
-            lines.append(f"{split}: {SPLIT_IMAGES_DIR}/{split}")
+    for split in splits_with_samples(splits):
+        lines.append(f"{split}: {SPLIT_IMAGES_DIR}/{split}")
     lines.append("names:")
     lines += [f"  {index}: {yaml_string(name)}" for index, name in enumerate(names[1:])]
     return ("\n".join(lines) + "\n").encode()
